@@ -1,0 +1,70 @@
+"""vpcdraw's benchmarks: `make bench`. Figures are measured side by side in one run and written to BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RENDER_BUDGET_S = 1.5
+REPEATS = 5
+
+
+def _time(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def render_figures() -> list[tuple[str, str, str]]:
+    """Whole-process render of the assignment against the budget and against bare start-ups."""
+    vpcdraw = str(Path(sys.executable).with_name("vpcdraw"))
+    with tempfile.TemporaryDirectory() as tmp:
+        topology = Path(tmp) / "assignment.py"
+        topology.write_text(subprocess.run([vpcdraw, "example", "assignment"], check=True, capture_output=True,
+                                           text=True).stdout)
+        dot_file = Path(tmp) / "assignment.dot"
+        subprocess.run([vpcdraw, "render", str(topology), "-o", str(dot_file), "--my-ip", "203.0.113.10"],
+                       check=True, capture_output=True)
+        rows = {
+            "python -c pass": [sys.executable, "-c", "pass"],
+            "vpcdraw --help": [vpcdraw, "--help"],
+            "vpcdraw check assignment.py": [vpcdraw, "check", str(topology)],
+            "dot -Tpng on its DOT (Graphviz alone)": ["dot", "-Tpng", "-o", str(Path(tmp) / "d.png"), str(dot_file)],
+            "vpcdraw render assignment.py -o a.png": [vpcdraw, "render", str(topology), "-o",
+                                                      str(Path(tmp) / "a.png"), "--my-ip", "203.0.113.10"],
+        }
+        medians = {name: statistics.median(_time(cmd) for _ in range(REPEATS)) for name, cmd in rows.items()}
+    whole = medians["vpcdraw render assignment.py -o a.png"]
+    figures = [(name, f"{seconds:.3f} s", f"{seconds / whole:.2f}") for name, seconds in medians.items()]
+    verdict = "met" if whole <= RENDER_BUDGET_S else "MISSED"
+    figures.append(("render vs budget (1.5 s)", f"{whole / RENDER_BUDGET_S:.2f} of budget", verdict))
+    return figures
+
+
+def main() -> int:
+    figures = render_figures()
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Reproduce: `make bench` (median of {REPEATS} runs each, whole processes, measured side by side).",
+        "",
+        "## Render of the assignment",
+        "",
+        "| command | median | ratio to the render |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {ratio} |" for name, value, ratio in figures],
+        "",
+    ]
+    text = "\n".join(lines)
+    (ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")
+    print(text)
+    return 0 if figures[-1][2] == "met" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

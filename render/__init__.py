@@ -1,0 +1,89 @@
+"""vpcdraw's drawing: a topology as PNG, SVG or DOT, through `diagrams` and Graphviz."""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from topology.admin_ip import normalise
+from topology.errors import VpcdrawError
+from topology.model import Topology
+
+from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_hangul
+from .layout import Layout, layout
+
+FORMATS = ("png", "svg", "dot")
+
+
+class RenderError(VpcdrawError):
+    """The drawing could not be made (no Graphviz, an unknown format, Graphviz failed)."""
+
+
+@dataclass
+class Drawing:
+    """What `render` made: the DOT source, the file written, and warnings for the user."""
+
+    dot: str
+    path: Path
+    warnings: list[str] = field(default_factory=list)
+
+
+def output_format(path: Path) -> str:
+    """The format an output path asks for, by its extension; PNG when it has none."""
+    suffix = path.suffix.lower().lstrip(".")
+    if not suffix:
+        return "png"
+    if suffix not in FORMATS:
+        raise RenderError(f"{path}: vpcdraw draws .png, .svg or .dot, not .{suffix}")
+    return suffix
+
+
+def dot_source(topology: Topology, my_ip: str | None = None) -> tuple[str, list[str]]:
+    """The DOT source of the drawing, and warnings (a missing Hangul font)."""
+    from .draw import to_dot
+
+    plan: Layout = layout(topology, normalise(my_ip) if my_ip else None)
+    font = hangul_font()
+    warnings = []
+    texts = [plan.title] + [n.label for n in plan.nodes()]
+    if font is None and any(has_hangul(t) for t in texts):
+        warnings.append(f"the labels have Hangul but no Korean font is installed, so it may show as boxes; "
+                        f"{INSTALL_FONT}")
+    return to_dot(plan, font), warnings
+
+
+def render(topology: Topology, out: str | Path, my_ip: str | None = None) -> Drawing:
+    """Draw `topology` into `out` (.png, .svg or .dot by extension)."""
+    path = Path(out)
+    fmt = output_format(path)
+    if fmt == "png" and not path.suffix:
+        path = path.with_suffix(".png")
+    source, warnings = dot_source(topology, my_ip)
+    data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as error:
+        raise RenderError(f"{path}: cannot write the drawing ({error.strerror})") from None
+    return Drawing(source, path, warnings)
+
+
+def rasterise(source: str, fmt: str, timeout: float = 120.0) -> bytes:
+    """Run Graphviz's `dot` on DOT source; RenderError with one sentence when it is missing, fails or hangs."""
+    dot = dot_path()
+    if dot is None:
+        raise RenderError(f"Graphviz's dot program is not installed; {INSTALL_DOT}")
+    try:
+        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
+                              timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"Graphviz did not finish drawing within {timeout:.0f} s") from None
+    if done.returncode != 0:
+        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        errors = [line for line in detail if line.startswith("Error")] or detail or [f"exit {done.returncode}"]
+        raise RenderError(f"Graphviz failed to draw this topology: {errors[0]}")
+    return done.stdout
+
+
+__all__ = ["FORMATS", "Drawing", "RenderError", "dot_source", "layout", "render"]

@@ -1,0 +1,178 @@
+"""The one place that calls `diagrams`: a Layout becomes DOT, and Graphviz turns it into PNG or SVG.
+
+The graph settings follow what avoided Graphviz's crashes and label drift in trials: `newrank=true`
+(rows across clusters, no `trouble in init_rank`), `splines=spline` with `decorate` on labelled edges.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+from typing import Any
+
+from .layout import Cluster, Edge, Layout, Node
+
+# AWS Architecture Icons group conventions: (pen colour, fill, line style).
+CLUSTER_LOOK: dict[str, tuple[str, str, str]] = {
+    "region": ("#00A4A6", "#FFFFFF", "dashed"),
+    "vpc": ("#8C4FFF", "#FFFFFF", "solid"),
+    "az": ("#007FAA", "#FFFFFF", "dashed"),
+    "public_subnet": ("#248814", "#F2F8F0", "solid"),
+    "private_subnet": ("#147EBA", "#EFF6FB", "solid"),
+    "security_group": ("#DD344C", "#FFFFFF", "dashed"),
+    "placeholder": ("#FFFFFF", "#FFFFFF", "invis"),
+}
+
+# The picture for each node kind: a diagrams class, by module and name.
+ICONS: dict[str, str] = {
+    "internet": "diagrams.aws.general.InternetAlt1",
+    "cidr": "diagrams.aws.general.GenericOfficeBuilding",
+    "admin": "diagrams.aws.general.User",
+    "internet_gateway": "diagrams.aws.network.InternetGateway",
+    "nat_gateway": "diagrams.aws.network.NATGateway",
+    "route_table": "diagrams.aws.network.RouteTable",
+    "public_subnet": "diagrams.aws.network.PublicSubnet",
+    "private_subnet": "diagrams.aws.network.PrivateSubnet",
+    "instance_db": "diagrams.aws.database.Database",
+    "instance_generic": "diagrams.aws.compute.EC2",
+}
+
+# Edge looks: colour, line style, and the legend's words (line styles carry meaning without colour).
+EDGE_LOOK: dict[str, tuple[str, str, str]] = {
+    "internet": ("#248814", "bold", "from the internet (bold, green)"),
+    "tier": ("#147EBA", "solid", "between tiers (solid, blue)"),
+    "ssh": ("#D45B07", "dashed", "SSH (dashed, orange)"),
+    "admin": ("#D45B07", "dashed", "from my IP (dashed, orange)"),
+    "egress": ("#7B8894", "dotted", "egress rule (dotted, grey)"),
+}
+
+FONT_FALLBACK = "Sans-Serif"
+
+
+def to_dot(layout: Layout, font: str | None = None) -> str:
+    """The DOT source of a layout, built with `diagrams`; same layout, byte-identical text."""
+    from diagrams import Diagram, setdiagram
+
+    fontname = font or FONT_FALLBACK
+    diagram = Diagram(
+        name=layout.title,
+        filename="vpcdraw",
+        direction="TB",
+        show=False,
+        graph_attr={
+            "newrank": "true",
+            "mclimit": "0.01",
+            "splines": "spline",
+            "compound": "true",
+            "labelloc": "t",
+            "fontname": fontname,
+            "fontsize": "20",
+            "pad": "0.5",
+            "nodesep": "0.5",
+            "ranksep": "0.7",
+        },
+        node_attr={"fontname": fontname, "fontsize": "12"},
+        edge_attr={"fontname": fontname},
+    )
+    setdiagram(diagram)  # what `with Diagram()` does on entry; its exit would also render to a file
+    try:
+        for node in layout.top:
+            _node(node, fontname)
+        for cluster in layout.root:
+            _cluster(cluster, fontname)
+        for node in layout.bottom:
+            _node(node, fontname)
+        if layout.edges:
+            _legend(layout.edges, fontname)
+        for edge in layout.edges:
+            _edge(diagram, edge, layout, fontname)
+        for column in layout.columns:
+            for upper, lower in itertools.pairwise(column):
+                diagram.dot.edge(upper, lower, style="invis", weight="10")
+        for row in layout.rows:
+            diagram.dot.body.append("\t{rank=same; " + " ".join(_quote(n) for n in row) + "}\n")
+        return str(diagram.dot.source)
+    finally:
+        setdiagram(None)
+
+
+def _icon_class(kind: str) -> Any:
+    module, _, name = ICONS.get(kind, ICONS["instance_generic"]).rpartition(".")
+    return getattr(importlib.import_module(module), name)
+
+
+def _node(node: Node, fontname: str) -> None:
+    if node.icon == "placeholder":
+        from diagrams import Node as Plain
+
+        Plain("", nodeid=node.id, style="invis", width="1.4", height="1.4")
+        return
+    small = node.icon in ("route_table", "public_subnet", "private_subnet")
+    extra = {"width": "0.8", "height": str(1.2 + 0.25 * node.label.count("\n"))} if small else {}
+    _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname, **extra)
+
+
+def _cluster(cluster: Cluster, fontname: str) -> None:
+    from diagrams import Cluster as Box
+
+    pen, fill, style = CLUSTER_LOOK[cluster.style]
+    attrs = {
+        "label": cluster.label,  # the visible text; the id below keeps same-label siblings apart
+        "pencolor": pen,
+        "fontcolor": pen,
+        "bgcolor": fill,
+        "style": style if style != "solid" else "",
+        "penwidth": "2" if cluster.style in ("vpc", "public_subnet", "private_subnet") else "1.5",
+        "fontname": fontname,
+        "fontsize": "14" if cluster.style in ("region", "vpc", "az") else "13",
+        "margin": "12",
+    }
+    with Box(cluster.id, graph_attr=attrs):
+        for node in cluster.nodes:
+            _node(node, fontname)
+        for child in cluster.clusters:
+            _cluster(child, fontname)
+
+
+def _edge(diagram: Any, edge: Edge, layout: Layout, fontname: str) -> None:
+    color, style, _ = EDGE_LOOK[edge.style]
+    levels = {n.id: n.level for n in layout.nodes()}
+    attrs = {
+        "label": "\n".join(edge.labels),
+        "decorate": "true",
+        "color": color,
+        "fontcolor": color,
+        "style": style,
+        "fontname": fontname,
+        "fontsize": "12",
+        "penwidth": "2" if style == "bold" else "1.5",
+    }
+    source_level, target_level = levels.get(edge.source, 0), levels.get(edge.target, 0)
+    if source_level == target_level:
+        # A labelled edge within one row makes dot fail ("trouble in init_rank", "lost edge"); xlabel does not.
+        attrs["xlabel"] = attrs.pop("label")
+    if edge.both:
+        attrs["dir"] = "both"
+    if source_level > target_level:
+        diagram.dot.edge(edge.target, edge.source, dir=attrs.pop("dir", "back"), **attrs)  # keep ranks top-down
+    else:
+        diagram.dot.edge(edge.source, edge.target, **attrs)
+
+
+def _legend(edges: list[Edge], fontname: str) -> None:
+    from diagrams import Node as Plain
+
+    rows = []
+    for kind in EDGE_LOOK:
+        if any(e.style == kind for e in edges):
+            color, style, words = EDGE_LOOK[kind]
+            line = {"bold": "━━━━", "solid": "────", "dashed": "╌╌╌╌", "dotted": "┈┈┈┈"}[style]
+            rows.append(f'<TR><TD><FONT COLOR="{color}">{line}</FONT></TD><TD ALIGN="LEFT">{words}</TD></TR>')
+    table = '<TABLE BORDER="1" COLOR="#AEB6BE" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">'
+    head = '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Security group rules</B></TD></TR>'
+    Plain(f"<{table}{head}{''.join(rows)}</TABLE>>", nodeid="legend", shape="plaintext", fixedsize="false",
+          fontname=fontname, width="0", height="0")
+
+
+def _quote(node_id: str) -> str:
+    return '"' + node_id.replace('"', '\\"') + '"'

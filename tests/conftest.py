@@ -1,0 +1,78 @@
+"""Shared fixtures: topologies built with the same builder and example files users get."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from topology import Topology, TopologyBuilder, anywhere, load
+from topology.builder import VpcBuilder
+from topology.examples import example_source
+from vpcdraw.cli import main
+
+
+@pytest.fixture
+def example_file(tmp_path: Path) -> Callable[[str], Path]:
+    """Write an example topology file as `vpcdraw example NAME` prints it; return its path."""
+
+    def write(name: str) -> Path:
+        path = tmp_path / f"{name}.py"
+        path.write_text(example_source(name), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture
+def assignment(example_file: Callable[[str], Path]) -> Topology:
+    """The course assignment, loaded from the shipped example file."""
+    return load(example_file("assignment"))
+
+
+@pytest.fixture
+def service(example_file: Callable[[str], Path]) -> Topology:
+    """The service example: the assignment plus a NAT gateway and hosts."""
+    return load(example_file("service"))
+
+
+def _small() -> tuple[TopologyBuilder, VpcBuilder]:
+    """A small valid topology to add to or break in tests: a public and a private subnet, an IGW, an SG."""
+    t = TopologyBuilder("small", region="ap-northeast-2")
+    vpc = t.vpc("main", "10.0.0.0/16")
+    vpc.subnet("public-a", "10.0.0.0/24", az="a", tier="public")
+    vpc.subnet("private-a", "10.0.1.0/24", az="a", tier="private")
+    vpc.internet_gateway("igw")
+    vpc.route_table("public", subnets=["public-a"]).route("0.0.0.0/0", internet_gateway="igw")
+    vpc.route_table("private", subnets=["private-a"])
+    vpc.security_group("web", "web servers", tier="public").ingress("tcp/443", anywhere)
+    return t, vpc
+
+
+@pytest.fixture
+def small() -> Callable[[], tuple[TopologyBuilder, VpcBuilder]]:
+    """A factory of small valid topologies (builder and VPC builder) to add to or break."""
+    return _small
+
+
+@dataclass
+class Result:
+    """What a vpcdraw run printed and returned."""
+
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
+    """Run vpcdraw in this process with the given arguments."""
+
+    def run(*args: str | Path) -> Result:
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return run

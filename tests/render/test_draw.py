@@ -1,0 +1,90 @@
+"""Real drawings: golden DOT, PNG and SVG made by Graphviz, Hangul fonts, and no crashes on random input."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import struct
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+
+from render import dot_source, render
+from render.draw import to_dot
+from render.environment import hangul_font
+from render.layout import layout
+from tests.strategies import topologies
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+ICONS = re.compile(r'image="[^"]*/resources/')
+
+
+def _normalised(dot: str) -> str:
+    """DOT with the installed diagrams package's icon paths made machine-independent."""
+    return ICONS.sub('image="<diagrams>/resources/', dot)
+
+
+def test_assignment_dot_matches_the_golden_file(assignment):
+    dot = _normalised(to_dot(layout(assignment, "203.0.113.10/32"), font="NanumGothic"))
+    golden = GOLDEN / "assignment.dot"
+    if os.environ.get("VPCDRAW_UPDATE_GOLDEN"):
+        golden.write_text(dot, encoding="utf-8")
+    assert dot == golden.read_text(encoding="utf-8")
+
+
+def test_same_input_gives_byte_identical_dot_with_address_ids(service):
+    first, _ = dot_source(service)
+    second, _ = dot_source(service)
+    assert first == second
+    assert not re.search(r"\b[0-9a-f]{32}\b", first)  # diagrams' random node ids never appear
+    assert '"vpc/main/instance/web-a"' in first
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_png_of_the_assignment_is_a_real_picture(assignment, tmp_path):
+    drawing = render(assignment, tmp_path / "assignment.png", my_ip="203.0.113.10/32")
+    data = drawing.path.read_bytes()
+    width, height = _png_size(data)
+    assert width > 800 and height > 1200  # a whole VPC with two zone columns and three tier rows
+    assert len(data) > 100_000  # icons were drawn, not just boxes
+    assert drawing.warnings == []
+
+
+def test_svg_has_the_labels_a_reviewer_reads(service, tmp_path):
+    text = html.unescape(render(service, tmp_path / "service.svg", my_ip="203.0.113.10").path.read_text("utf-8"))
+    assert text.lstrip().startswith("<?xml")
+    for label in ("외부망 public-a", "172.16.3.0/24", "tcp/8080", "tcp/3306", "tcp/22", "Availability Zone",
+                  "ap-northeast-2c", "route table private", "NAT Gateway", "bastion", "203.0.113.10/32"):
+        assert label in text, label
+    assert text.count("<image") >= 10  # official icons embedded
+
+
+def test_dot_output_is_the_source(assignment, tmp_path):
+    drawing = render(assignment, tmp_path / "a.dot")
+    assert drawing.path.read_text(encoding="utf-8") == drawing.dot
+    assert drawing.dot.startswith("digraph")
+
+
+def test_hangul_is_drawn_with_a_korean_font(assignment):
+    font = hangul_font()
+    assert font is not None, "make test installs fonts-nanum; this machine lacks a Korean font"
+    dot, warnings = dot_source(assignment)
+    assert f'fontname="{font}"' in dot or f"fontname={font}" in dot
+    assert warnings == []
+
+
+@given(topologies())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_valid_topologies_render_without_graphviz_crashing(topology):
+    from render import rasterise
+
+    dot, _ = dot_source(topology, "198.51.100.1/32")
+    svg = rasterise(dot, "svg").decode("utf-8")
+    for subnet in topology.vpcs[0].subnets:
+        assert subnet.cidr in svg

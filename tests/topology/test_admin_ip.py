@@ -1,0 +1,77 @@
+"""The `my_ip` placeholder: resolved at use time, never widened; `auto` asks a what-is-my-IP endpoint."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from deploy.my_ip import lookup
+from topology import MissingMyIp, VpcdrawError
+from topology.admin_ip import fill, normalise, uses_my_ip
+
+
+def test_an_address_becomes_a_single_host_cidr():
+    assert normalise("203.0.113.10") == "203.0.113.10/32"
+    assert normalise(" 203.0.113.10/32 ") == "203.0.113.10/32"
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("203.0.113.0/24", "is a range of 256 addresses; give one address"),
+    ("0.0.0.0/0", "is a range of"),
+    ("my.host", "is not an IPv4 address"),
+])
+def test_anything_wider_than_one_address_is_refused(value, message):
+    with pytest.raises(VpcdrawError, match=message):
+        normalise(value)
+
+
+def test_fill_replaces_only_my_ip_peers(assignment):
+    assert uses_my_ip(assignment)
+    filled = fill(assignment, "198.51.100.7")
+    assert not uses_my_ip(filled)
+    management = filled.vpcs[0].security_group("management")
+    assert management is not None
+    assert [(r.port_text, r.peer.value) for r in management.ingress] == [("tcp/22", "198.51.100.7/32")]
+    assert filled.vpcs[0].security_group("public") == assignment.vpcs[0].security_group("public")
+
+
+def test_fill_without_an_address_says_how_to_give_one(assignment):
+    with pytest.raises(MissingMyIp, match="--my-ip ADDRESS, --my-ip auto, or VPCDRAW_MY_IP"):
+        fill(assignment, None)
+
+
+class _Stand_in(BaseHTTPRequestHandler):
+    answer = b"198.51.100.23\n"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def checkip():
+    server = HTTPServer(("127.0.0.1", 0), _Stand_in)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+
+
+def test_auto_asks_the_endpoint_and_says_where(checkip):
+    assert lookup(checkip) == ("198.51.100.23/32", checkip)
+
+
+def test_auto_reports_an_unreachable_endpoint_in_one_sentence():
+    with pytest.raises(VpcdrawError, match=r"could not ask http://127\.0\.0\.1:9/ for your public IP"):
+        lookup("http://127.0.0.1:9/", timeout=2)
+
+
+def test_auto_refuses_non_http_urls():
+    with pytest.raises(VpcdrawError, match="is not an http"):
+        lookup("file:///etc/passwd")

@@ -1,0 +1,55 @@
+"""Loading topology files: Python that binds `topology`, or JSON; every failure is one clear sentence."""
+
+from __future__ import annotations
+
+import pytest
+
+from topology import LoadError, Topology, load
+from topology.serialize import to_json
+
+
+def _write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_python_and_json_forms_load_the_same_topology(tmp_path, example_file):
+    topology = load(example_file("assignment"))
+    json_file = _write(tmp_path, "assignment.json", to_json(topology))
+    assert isinstance(topology, Topology)
+    assert load(json_file) == topology
+
+
+def test_a_builder_bound_to_topology_is_built(tmp_path):
+    path = _write(tmp_path, "b.py", "from topology import TopologyBuilder\n"
+                                    "topology = TopologyBuilder('b', region='ap-northeast-2')\n")
+    assert load(path).name == "b"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("syntax.py", "topology = (\n", "syntax.py line 1: syntax error: '(' was never closed"),
+        ("raises.py", "x = 1\nraise ValueError('bad subnet list')\n", "raises.py line 2: ValueError: bad subnet list"),
+        ("exits.py", "import sys\nsys.exit(3)\n", "exits.py line 2: SystemExit: 3"),
+        ("nothing.py", "x = 1\n", "nothing.py builds no topology: bind one to the name 'topology'"),
+        ("other.py", "topology = 42\n", "found a int"),
+        ("badport.py", "from topology import TopologyBuilder, anywhere\n"
+                       "t = TopologyBuilder('x', region='ap-northeast-2')\n"
+                       "t.vpc('m', '10.0.0.0/16').security_group('a', 'b').ingress('tcp/http', anywhere)\n",
+         "badport.py line 3: BadPort: port 'tcp/http' is not a port or range"),
+        ("bad.json", "{", "bad.json: not valid JSON"),
+        ("topology.yaml", "a: 1", "a topology file ends in .py or .json, not '.yaml'"),
+    ],
+)
+def test_broken_files_get_one_sentence(tmp_path, name, text, message):
+    with pytest.raises(LoadError) as caught:
+        load(_write(tmp_path, name, text))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_file_says_so(tmp_path):
+    with pytest.raises(LoadError, match=r"nowhere\.py: no such file"):
+        load(tmp_path / "nowhere.py")

@@ -1,0 +1,23 @@
+"""Stable addresses (`vpc/main/subnet/public-a`): the identity of every resource, everywhere."""
+
+from __future__ import annotations
+
+from .model import Vpc
+
+
+def vpc_address(vpc: Vpc | str) -> str:
+    """The address of a VPC.
+
+    >>> vpc_address("main")
+    'vpc/main'
+    """
+    return f"vpc/{vpc if isinstance(vpc, str) else vpc.name}"
+
+
+def address(vpc: Vpc | str, kind: str, name: str) -> str:
+    """The address of a resource of `kind` (AWS's word: `subnet`, `security_group`...) in a VPC.
+
+    >>> address("main", "subnet", "public-a")
+    'vpc/main/subnet/public-a'
+    """
+    return f"{vpc_address(vpc)}/{kind}/{name}"

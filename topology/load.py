@@ -1,0 +1,62 @@
+"""Reading a topology file: Python that binds `topology`, or its JSON form. The model's only I/O.
+
+A .py topology file is code: it runs with the user's permissions and credentials. Reviewers who do
+not trust a file should ask for its JSON form (`vpcdraw export FILE --json`).
+"""
+
+from __future__ import annotations
+
+import runpy
+import traceback
+from pathlib import Path
+
+from .builder import TopologyBuilder
+from .errors import LoadError
+from .model import Topology
+from .serialize import from_json
+
+
+def load(path: str | Path) -> Topology:
+    """The topology a .py or .json file describes; LoadError with one sentence when it cannot be read."""
+    file = Path(path)
+    if not file.is_file():
+        raise LoadError(f"{file}: no such file")
+    if file.suffix == ".json":
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise LoadError(f"{file}: cannot be read ({error})") from None
+        try:
+            return from_json(text)
+        except LoadError as error:
+            raise LoadError(f"{file}: {error}") from None
+    if file.suffix == ".py":
+        return _run(file)
+    raise LoadError(f"{file}: a topology file ends in .py or .json, not '{file.suffix or '(none)'}'")
+
+
+def _run(file: Path) -> Topology:
+    try:
+        namespace = runpy.run_path(str(file), run_name="__vpcdraw_topology__")
+    except SyntaxError as error:
+        raise LoadError(f"{file} line {error.lineno}: syntax error: {error.msg}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as error:  # the user's code may raise anything, SystemExit included
+        raise LoadError(f"{file}{_line_in(file, error)}: {type(error).__name__}: {error}") from None
+    value = namespace.get("topology")
+    if isinstance(value, TopologyBuilder):
+        value = value.build()
+    if not isinstance(value, Topology):
+        found = "nothing" if value is None else f"a {type(value).__name__}"
+        raise LoadError(
+            f"{file} builds no topology: bind one to the name 'topology' "
+            f"(for example `topology = t.build()`), found {found}"
+        )
+    return value
+
+
+def _line_in(file: Path, error: BaseException) -> str:
+    """' line N' of the deepest traceback frame inside the user's file, if any."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if Path(f.filename) == file]
+    return f" line {frames[-1].lineno}" if frames else ""

@@ -1,0 +1,214 @@
+"""The topology model: one frozen dataclass per AWS resource kind, referring to others by name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Tier = Literal["public", "private", "management"]
+TIERS: tuple[Tier, ...] = ("public", "private", "management")
+
+Protocol = Literal["tcp", "udp", "icmp", "all"]
+PROTOCOLS: tuple[Protocol, ...] = ("tcp", "udp", "icmp", "all")
+
+PeerKind = Literal["cidr", "security_group", "subnet", "my_ip"]
+RouteTarget = Literal["internet_gateway", "nat_gateway", "local"]
+
+ANYWHERE_CIDR = "0.0.0.0/0"
+DEFAULT_IMAGE = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+
+
+@dataclass(frozen=True)
+class Peer:
+    """The other side of a security group rule: a CIDR, another SG, a subnet, or the admin's IP.
+
+    `my_ip` is a placeholder, resolved at use time (see `topology.admin_ip`), never widened.
+    """
+
+    kind: PeerKind
+    value: str = ""
+
+    def __str__(self) -> str:
+        if self.kind == "my_ip":
+            return "my IP"
+        if self.kind == "security_group":
+            return f"SG {self.value}"
+        if self.kind == "subnet":
+            return f"subnet {self.value}"
+        return self.value
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One security group rule: protocol and port range (ICMP: type and code) to or from a peer.
+
+    Ports are None for protocol `all`; for ICMP, from_port is the type and to_port the code (-1: any).
+    """
+
+    protocol: Protocol
+    from_port: int | None
+    to_port: int | None
+    peer: Peer
+    description: str = ""
+
+    @property
+    def port_text(self) -> str:
+        """The rule's protocol and ports as people write them: `tcp/8080`, `tcp/1024-2048`, `all`."""
+        if self.protocol == "all":
+            return "all"
+        if self.protocol == "icmp":
+            return "icmp" if self.from_port in (None, -1) else f"icmp/{self.from_port}"
+        if self.from_port == self.to_port:
+            return f"{self.protocol}/{self.from_port}"
+        return f"{self.protocol}/{self.from_port}-{self.to_port}"
+
+
+@dataclass(frozen=True)
+class Subnet:
+    """A subnet: its CIDR, availability zone (a letter such as `a`, or a full name) and tier."""
+
+    name: str
+    cidr: str
+    az: str
+    tier: Tier
+    map_public_ip: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class InternetGateway:
+    """The VPC's internet gateway (a VPC has at most one)."""
+
+    name: str
+    attached: bool = True
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class NatGateway:
+    """A public NAT gateway in a subnet, with an Elastic IP allocated for it."""
+
+    name: str
+    subnet: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route: destination CIDR to the internet gateway, a NAT gateway (by name), or `local`."""
+
+    destination: str
+    target: RouteTarget
+    gateway: str = ""
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """A route table and the subnets associated with it; the local route is implicit."""
+
+    name: str
+    routes: tuple[Route, ...] = ()
+    subnets: tuple[str, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class SecurityGroup:
+    """A security group, the tier or subnets it protects, and its rules.
+
+    `egress` None keeps AWS's default allow-all egress rule, as the console does; `()` means none.
+    """
+
+    name: str
+    description: str
+    tier: Tier | None = None
+    subnets: tuple[str, ...] = ()
+    ingress: tuple[Rule, ...] = ()
+    egress: tuple[Rule, ...] | None = None
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkAclEntry:
+    """One numbered network ACL entry; `egress` False is inbound."""
+
+    rule_number: int
+    egress: bool
+    protocol: Protocol
+    from_port: int | None
+    to_port: int | None
+    cidr: str
+    action: Literal["allow", "deny"] = "allow"
+
+
+@dataclass(frozen=True)
+class NetworkAcl:
+    """An optional network ACL and the subnets it guards; ends with AWS's implicit deny."""
+
+    name: str
+    subnets: tuple[str, ...] = ()
+    entries: tuple[NetworkAclEntry, ...] = ()
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An EC2 instance (optional): its subnet, security groups and role such as bastion, web or db."""
+
+    name: str
+    subnet: str
+    security_groups: tuple[str, ...] = ()
+    role: str = ""
+    instance_type: str = "t3.micro"
+    image: str = DEFAULT_IMAGE
+    public_ip: bool = False
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Vpc:
+    """A VPC and everything inside it; names are unique per kind within the VPC."""
+
+    name: str
+    cidr: str
+    subnets: tuple[Subnet, ...] = ()
+    internet_gateway: InternetGateway | None = None
+    nat_gateways: tuple[NatGateway, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
+    security_groups: tuple[SecurityGroup, ...] = ()
+    network_acls: tuple[NetworkAcl, ...] = ()
+    instances: tuple[Instance, ...] = ()
+    label: str = ""
+
+    def subnet(self, name: str) -> Subnet | None:
+        """The subnet called `name`, or None."""
+        return next((s for s in self.subnets if s.name == name), None)
+
+    def security_group(self, name: str) -> SecurityGroup | None:
+        """The security group called `name`, or None."""
+        return next((g for g in self.security_groups if g.name == name), None)
+
+    def route_table_of(self, subnet: str) -> RouteTable | None:
+        """The route table associated with `subnet`; None means the VPC's main table (local only)."""
+        return next((t for t in self.route_tables if subnet in t.subnets), None)
+
+    def protected_subnets(self, group: SecurityGroup) -> tuple[Subnet, ...]:
+        """The subnets a security group protects: those of its tier, then those it names."""
+        return tuple(s for s in self.subnets if s.tier == group.tier or s.name in group.subnets)
+
+    def routes_to_internet_gateway(self, subnet: str) -> bool:
+        """Whether `subnet`'s route table sends 0.0.0.0/0 to the internet gateway."""
+        table = self.route_table_of(subnet)
+        return table is not None and any(
+            r.destination == ANYWHERE_CIDR and r.target == "internet_gateway" for r in table.routes
+        )
+
+
+@dataclass(frozen=True)
+class Topology:
+    """A named AWS network in one region: the single source of truth for drawing and deploying."""
+
+    name: str
+    region: str
+    vpcs: tuple[Vpc, ...] = field(default=())
+    description: str = ""
