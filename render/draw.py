@@ -6,8 +6,10 @@ The graph settings follow what avoided Graphviz's crashes and label drift in tri
 
 from __future__ import annotations
 
+import html
 import importlib
 import itertools
+from pathlib import Path
 from typing import Any
 
 from .layout import Cluster, Edge, Layout, Node
@@ -47,6 +49,8 @@ EDGE_LOOK: dict[str, tuple[str, str, str]] = {
 }
 
 FONT_FALLBACK = "Sans-Serif"
+SMALL_ICONS = ("route_table", "public_subnet", "private_subnet")  # supporting icons, drawn smaller
+SMALL_ICON_PT = 44
 
 
 def to_dot(layout: Layout, font: str | None = None) -> str:
@@ -102,14 +106,22 @@ def _icon_class(kind: str) -> Any:
 
 
 def _node(node: Node, fontname: str) -> None:
-    if node.icon == "placeholder":
-        from diagrams import Node as Plain
+    from diagrams import Node as Plain
 
+    if node.icon == "placeholder":
         Plain("", nodeid=node.id, style="invis", width="1.4", height="1.4")
-        return
-    small = node.icon in ("route_table", "public_subnet", "private_subnet")
-    extra = {"width": "0.8", "height": str(1.2 + 0.25 * node.label.count("\n"))} if small else {}
-    _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname, **extra)
+    elif node.icon in SMALL_ICONS:
+        # A small icon over its text, sized by Graphviz so long labels get room of their own.
+        icon = _icon_class(node.icon)
+        path = Path(importlib.import_module("diagrams").__file__ or "").parent.parent / icon._icon_dir / icon._icon
+        text = "<BR/>".join(html.escape(line) for line in node.label.split("\n"))
+        label = (f'<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0"><TR><TD FIXEDSIZE="TRUE" WIDTH="{SMALL_ICON_PT}"'
+                 f' HEIGHT="{SMALL_ICON_PT}"><IMG SRC="{html.escape(str(path))}" SCALE="TRUE"/></TD></TR>'
+                 f"<TR><TD>{text}</TD></TR></TABLE>>")
+        Plain(label, nodeid=node.id, shape="plaintext", fixedsize="false", width="0", height="0",
+              fontname=fontname, fontsize="11")
+    else:
+        _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname)
 
 
 def _cluster(cluster: Cluster, fontname: str) -> None:

@@ -17,12 +17,12 @@ from render.layout import layout
 from tests.strategies import topologies
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
-ICONS = re.compile(r'image="[^"]*/resources/')
+ICONS = re.compile(r'(image|SRC)="[^"]*/resources/')
 
 
 def _normalised(dot: str) -> str:
     """DOT with the installed diagrams package's icon paths made machine-independent."""
-    return ICONS.sub('image="<diagrams>/resources/', dot)
+    return ICONS.sub(r'\1="<diagrams>/resources/', dot)
 
 
 def test_assignment_dot_matches_the_golden_file(assignment):
