@@ -23,6 +23,13 @@ if [ "$(id -u)" != 0 ]; then
   sudo="sudo"
 fi
 echo "Installing with apt-get:$need"
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+log=$(mktemp)
 # shellcheck disable=SC2086
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need >/dev/null
+if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+       && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $need; } >"$log" 2>&1; then
+  tail -n 20 "$log" >&2
+  echo "apt-get could not install:$need (its last lines are above); install them and run make again." >&2
+  rm -f "$log"
+  exit 1
+fi
+rm -f "$log"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -76,3 +78,26 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return run
+
+
+class _CheckIp(BaseHTTPRequestHandler):
+    """A local stand-in for checkip.amazonaws.com: answers every GET with the caller's 'public' address."""
+
+    answer = b"198.51.100.23\n"
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(self.answer)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def checkip() -> Iterator[str]:
+    """The URL of a local what-is-my-IP endpoint that answers 198.51.100.23."""
+    server = HTTPServer(("127.0.0.1", 0), _CheckIp)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
-
 import pytest
 
 from deploy.my_ip import lookup
@@ -40,27 +37,6 @@ def test_fill_replaces_only_my_ip_peers(assignment):
 def test_fill_without_an_address_says_how_to_give_one(assignment):
     with pytest.raises(MissingMyIp, match="--my-ip ADDRESS, --my-ip auto, or VPCDRAW_MY_IP"):
         fill(assignment, None)
-
-
-class _Stand_in(BaseHTTPRequestHandler):
-    answer = b"198.51.100.23\n"
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(self.answer)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def checkip():
-    server = HTTPServer(("127.0.0.1", 0), _Stand_in)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
 
 
 def test_auto_asks_the_endpoint_and_says_where(checkip):

@@ -6,8 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -124,28 +122,12 @@ def test_my_ip_comes_from_the_environment_and_is_never_widened(cli, example_file
     assert wide.err == "vpcdraw: error: my IP '198.51.100.0/24' is a range of 256 addresses; give one address\n"
 
 
-class _CheckIp(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"192.0.2.44\n")
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def test_my_ip_auto_asks_and_says_what_it_found(cli, example_file, tmp_path, monkeypatch):
-    server = HTTPServer(("127.0.0.1", 0), _CheckIp)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_port}/"
-    monkeypatch.setenv("VPCDRAW_CHECKIP_URL", url)
-    try:
-        result = cli("render", example_file("assignment"), "-o", tmp_path / "a.dot", "--my-ip", "auto")
-    finally:
-        server.shutdown()
+def test_my_ip_auto_asks_and_says_what_it_found(cli, example_file, tmp_path, monkeypatch, checkip):
+    monkeypatch.setenv("VPCDRAW_CHECKIP_URL", checkip)
+    result = cli("render", example_file("assignment"), "-o", tmp_path / "a.dot", "--my-ip", "auto")
     assert result.code == 0
-    assert f"my IP: 192.0.2.44/32 (from {url})" in result.err
-    assert "192.0.2.44/32" in (tmp_path / "a.dot").read_text(encoding="utf-8")
+    assert f"my IP: 198.51.100.23/32 (from {checkip})" in result.err
+    assert "198.51.100.23/32" in (tmp_path / "a.dot").read_text(encoding="utf-8")
 
 
 def test_export_json_round_trips_and_every_command_reads_it(cli, example_file, tmp_path):
