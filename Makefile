@@ -4,15 +4,21 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 OUT := out
+MY_IP ?= 203.0.113.10
 
 .PHONY: demo test lint bench system clean
 
+# The main job: draw the assignment, deploy it to the embedded local AWS, and show nothing is left to do.
 demo: $(STAMP)
 	@mkdir -p $(OUT)
 	$(BIN)/vpcdraw example assignment > $(OUT)/assignment.py
 	$(BIN)/vpcdraw check $(OUT)/assignment.py
-	$(BIN)/vpcdraw render $(OUT)/assignment.py -o $(OUT)/assignment.png --my-ip 203.0.113.10
-	@echo "The assignment's topology is $(OUT)/assignment.py; its drawing is $(OUT)/assignment.png"
+	$(BIN)/vpcdraw render $(OUT)/assignment.py -o $(OUT)/assignment.png --my-ip $(MY_IP)
+	$(BIN)/vpcdraw local start
+	$(BIN)/vpcdraw apply $(OUT)/assignment.py --local --my-ip $(MY_IP)
+	$(BIN)/vpcdraw plan $(OUT)/assignment.py --local --my-ip $(MY_IP) --detailed-exitcode
+	@echo "The topology is $(OUT)/assignment.py and its drawing $(OUT)/assignment.png; it runs on the local AWS,"
+	@echo "which keeps running: try '$(BIN)/vpcdraw destroy $(OUT)/assignment.py --local', then '$(BIN)/vpcdraw local stop'."
 
 test: $(STAMP) lint
 	$(BIN)/pytest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy import local
+from deploy.aws import Ec2
 from topology import Topology, TopologyBuilder, anywhere, load
 from topology.builder import VpcBuilder
 from topology.examples import example_source
@@ -101,3 +104,48 @@ def checkip() -> Iterator[str]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_port}/"
     server.shutdown()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The endpoint of a moto server started by vpcdraw's own `local.start`, in a private state directory."""
+    state = tmp_path_factory.mktemp("state")
+    patch = pytest.MonkeyPatch()
+    patch.setenv(local.STATE_VARIABLE, str(state))
+    server = local.start(_free_port())
+    yield server.endpoint
+    local.stop()
+    patch.undo()
+
+
+@pytest.fixture
+def endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> str:
+    """An empty moto account, with no AWS settings of this machine leaking in."""
+    local.reset(moto_endpoint)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "VPCDRAW_LOCAL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    return moto_endpoint
+
+
+@pytest.fixture
+def connect(endpoint: str) -> Callable[[str], Ec2]:
+    """A vpcdraw EC2 client on the test account, for a region."""
+    return lambda region="ap-northeast-2": Ec2(region, endpoint=endpoint)
+
+
+@pytest.fixture
+def boto(endpoint: str):  # type: ignore[no-untyped-def]
+    """A plain boto3 EC2 client on the test account, for checking what vpcdraw did."""
+    import boto3
+
+    return boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=endpoint)

@@ -7,15 +7,15 @@ Heavy libraries (diagrams, boto3, networkx) are imported inside the commands tha
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from topology.errors import InvalidTopology, VpcdrawError
-from topology.model import Topology
 
 from . import __version__
+from .aws_commands import add_commands
+from .common import load_valid, resolve_my_ip
 
 EPILOG = """\
 A topology file is a Python file that builds a topology and binds it to the name `topology`,
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="Check what vpcdraw needs here; each line says how to fix it.")
     doctor.add_argument("--profile", help="the AWS profile to check (default: the standard configuration)")
     doctor.set_defaults(run=_doctor)
+    add_commands(commands)
     return parser
 
 
@@ -111,31 +112,6 @@ def _fail(message: str) -> None:
     print(f"vpcdraw: error: {message}", file=sys.stderr)
 
 
-def _load_valid(file: Path) -> Topology:
-    from topology import load, validate
-
-    topology = load(file)
-    problems = validate(topology)
-    if problems:
-        raise InvalidTopology(str(file), problems)
-    return topology
-
-
-def _resolve_my_ip(value: str | None) -> str | None:
-    from topology.admin_ip import ENVIRONMENT_VARIABLE, normalise
-
-    value = value or os.environ.get(ENVIRONMENT_VARIABLE) or None
-    if value is None:
-        return None
-    if value.strip().lower() == "auto":
-        from deploy.my_ip import lookup
-
-        address, where = lookup()
-        print(f"my IP: {address} (from {where})", file=sys.stderr)
-        return address
-    return normalise(value)
-
-
 def _example(args: argparse.Namespace) -> int:
     from topology.examples import example_source
 
@@ -144,7 +120,7 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    topology = _load_valid(args.file)
+    topology = load_valid(args.file)
     vpcs = topology.vpcs
     counts = [
         f"{len(vpcs)} VPC{'s' if len(vpcs) != 1 else ''}",
@@ -158,9 +134,9 @@ def _check(args: argparse.Namespace) -> int:
 def _render(args: argparse.Namespace) -> int:
     from render import render
 
-    topology = _load_valid(args.file)
+    topology = load_valid(args.file)
     out = args.output or args.file.with_suffix(".png")
-    drawing = render(topology, out, my_ip=_resolve_my_ip(args.my_ip))
+    drawing = render(topology, out, my_ip=resolve_my_ip(args.my_ip))
     for warning in drawing.warnings:
         print(f"vpcdraw: warning: {warning}", file=sys.stderr)
     print(f"wrote {drawing.path}")
@@ -170,7 +146,7 @@ def _render(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from topology.serialize import to_json
 
-    text = to_json(_load_valid(args.file))
+    text = to_json(load_valid(args.file))
     if args.output is None:
         sys.stdout.write(text)
     else:

@@ -1,0 +1,33 @@
+"""Approximate hourly prices of what costs money while it exists: NAT gateways, Elastic IPs, instances.
+
+A small table (USD, on-demand, Linux), labelled approximate wherever it is shown; not a bill.
+"""
+
+from __future__ import annotations
+
+from topology.graph import Resource
+
+NAT_GATEWAY = {"us-east-1": 0.045, "us-west-2": 0.045, "eu-west-1": 0.048, "ap-northeast-1": 0.062,
+               "ap-northeast-2": 0.059}
+PUBLIC_IPV4 = 0.005  # every public IPv4 address, in use or not, since February 2024
+INSTANCE = {"t3.micro": {"us-east-1": 0.0104, "us-west-2": 0.0104, "eu-west-1": 0.0114, "ap-northeast-1": 0.0136,
+                         "ap-northeast-2": 0.013},
+            "t3.small": {"us-east-1": 0.0208, "ap-northeast-2": 0.026}}
+FALLBACK = {"nat_gateway": 0.06, "instance": 0.02}
+
+
+def hourly(resource: Resource, region: str) -> float:
+    """The approximate hourly price of a resource in a region; 0 for what is free."""
+    if resource.kind == "nat_gateway":
+        return NAT_GATEWAY.get(region, FALLBACK["nat_gateway"])
+    if resource.kind == "elastic_ip":
+        return PUBLIC_IPV4
+    if resource.kind == "instance":
+        price = INSTANCE.get(str(resource.spec.get("instance_type")), {}).get(region, FALLBACK["instance"])
+        return price + (PUBLIC_IPV4 if resource.spec.get("public_ip") else 0.0)
+    return 0.0
+
+
+def total(resources: list[Resource], region: str) -> float:
+    """The approximate hourly price of all of them."""
+    return sum(hourly(r, region) for r in resources)

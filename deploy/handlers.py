@@ -1,0 +1,322 @@
+"""The EC2 calls behind each action: create, update and delete, kind by kind.
+
+Each handler takes a `Context` (the client, the topology's name, the AWS ids known so far) and returns
+the new resource's id on create. Tags go on at creation through TagSpecifications.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from topology.errors import VpcdrawError
+from topology.graph import Resource
+
+from .aws import AwsError, Ec2
+from .live import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification
+
+EVENTUAL_CONSISTENCY_TRIES = 8
+DEPENDENCY_WAIT_S = 120.0
+WAIT_POLL_S = 2.0
+
+
+@dataclass
+class Context:
+    """What handlers share during one apply: the client, the topology, and the ids known so far."""
+
+    ec2: Ec2
+    topology: str
+    ids: dict[str, str]
+    desired: dict[str, Resource]
+    poll: float = WAIT_POLL_S
+    created_groups: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def id(self, address: str) -> str:
+        """The AWS id of an address that exists by now."""
+        with self.lock:
+            found = self.ids.get(address)
+        if found is None:
+            raise VpcdrawError(f"{address} has no AWS id yet; run the command again")
+        return found
+
+    def token(self, resource: Resource) -> str:
+        """A ClientToken that is the same for the same topology, address and spec: retries never duplicate."""
+        text = json.dumps([self.topology, resource.address, resource.spec], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:48]
+
+    def tags(self, kind: str, resource: Resource) -> list[dict[str, Any]]:
+        return tag_specification(kind, self.topology, resource.address, str(resource.spec.get("name") or ""))
+
+    def find(self, operation: str, key: str, id_key: str, address: str) -> Callable[[], str | None]:
+        """A look-up by our tags, for creates that take no ClientToken."""
+        def look() -> str | None:
+            items = self.ec2.paginate(operation, key, Filters=[
+                {"Name": f"tag:{TOPOLOGY_TAG}", "Values": [self.topology]},
+                {"Name": f"tag:{ADDRESS_TAG}", "Values": [address]}])
+            return str(items[0][id_key]) if items else None
+        return look
+
+
+def settled(call: Callable[[], Any], codes: tuple[str, ...] = (), tries: int = EVENTUAL_CONSISTENCY_TRIES) -> Any:
+    """Run `call`, retrying AWS's eventual-consistency `Invalid*.NotFound` right after a create (and `codes`)."""
+    for attempt in range(tries):
+        try:
+            return call()
+        except AwsError as error:
+            retry = (error.code.startswith("Invalid") and error.code.endswith("NotFound")) or error.code in codes
+            if not retry or attempt == tries - 1:
+                raise
+            time.sleep(min(5.0, 0.25 * 2**attempt))
+    return None
+
+
+def create(ctx: Context, resource: Resource) -> str:
+    """Create one resource; returns its AWS id."""
+    spec, ec2 = resource.spec, ctx.ec2
+    kind = resource.kind
+    if kind == "vpc":
+        made = ec2.create_once("CreateVpc", ctx.find("DescribeVpcs", "Vpcs", "VpcId", resource.address),
+                               CidrBlock=spec["cidr"], TagSpecifications=ctx.tags("vpc", resource))
+        return made if isinstance(made, str) else str(made["Vpc"]["VpcId"])
+    if kind == "internet_gateway":
+        made = ec2.create_once("CreateInternetGateway", ctx.find("DescribeInternetGateways", "InternetGateways",
+                                                                 "InternetGatewayId", resource.address),
+                               TagSpecifications=ctx.tags("internet-gateway", resource))
+        gateway = made if isinstance(made, str) else str(made["InternetGateway"]["InternetGatewayId"])
+        if spec["vpc"]:
+            _attach(ctx, gateway, ctx.id(spec["vpc"]))
+        return gateway
+    if kind == "subnet":
+        made = settled(lambda: ec2.create_once(
+            "CreateSubnet", ctx.find("DescribeSubnets", "Subnets", "SubnetId", resource.address),
+            VpcId=ctx.id(spec["vpc"]), CidrBlock=spec["cidr"], AvailabilityZone=spec["az"],
+            TagSpecifications=ctx.tags("subnet", resource)))
+        subnet = made if isinstance(made, str) else str(made["Subnet"]["SubnetId"])
+        if spec["map_public_ip"]:
+            settled(lambda: ec2.call("ModifySubnetAttribute", SubnetId=subnet, MapPublicIpOnLaunch={"Value": True}))
+        return subnet
+    if kind == "route_table":
+        made = settled(lambda: ec2.call("CreateRouteTable", VpcId=ctx.id(spec["vpc"]), ClientToken=ctx.token(resource),
+                                        TagSpecifications=ctx.tags("route-table", resource)))
+        return str(made["RouteTable"]["RouteTableId"])
+    if kind == "route":
+        settled(lambda: ec2.call("CreateRoute", RouteTableId=ctx.id(spec["route_table"]),
+                                 DestinationCidrBlock=spec["destination"], **_target(ctx, spec["target"])))
+        return f"{ctx.id(spec['route_table'])}|{spec['destination']}"
+    if kind == "route_table_association":
+        made = settled(lambda: ec2.call("AssociateRouteTable", RouteTableId=ctx.id(spec["route_table"]),
+                                        SubnetId=ctx.id(spec["subnet"])))
+        return str(made["AssociationId"])
+    if kind == "security_group":
+        return _create_group(ctx, resource)
+    if kind == "elastic_ip":
+        made = ec2.create_once("AllocateAddress", ctx.find("DescribeAddresses", "Addresses", "AllocationId",
+                                                           resource.address),
+                               Domain="vpc", TagSpecifications=ctx.tags("elastic-ip", resource))
+        return made if isinstance(made, str) else str(made["AllocationId"])
+    if kind == "nat_gateway":
+        made = settled(lambda: ec2.call("CreateNatGateway", SubnetId=ctx.id(spec["subnet"]),
+                                        AllocationId=ctx.id(spec["elastic_ip"]), ClientToken=ctx.token(resource),
+                                        TagSpecifications=ctx.tags("natgateway", resource)))
+        nat = str(made["NatGateway"]["NatGatewayId"])
+        _wait_nat(ctx, nat, "available")
+        return nat
+    if kind == "instance":
+        return _run_instance(ctx, resource)
+    raise VpcdrawError(f"vpcdraw cannot create a {kind} yet")
+
+
+def authorize(ctx: Context, rules: list[Resource]) -> None:
+    """Authorize all of one group's rules of one direction in a single call."""
+    group_address, direction = rules[0].spec["security_group"], rules[0].spec["direction"]
+    group = ctx.id(group_address)
+    if direction == "egress" and group_address in ctx.created_groups:
+        rules = [r for r in rules if not _is_default_egress(r.spec)]  # a new group has it already
+        if not rules:
+            return
+    permissions = [_permission(ctx, r.spec) for r in rules]
+    operation = "AuthorizeSecurityGroupIngress" if direction == "ingress" else "AuthorizeSecurityGroupEgress"
+    settled(lambda: ctx.ec2.call(operation, GroupId=group, IpPermissions=permissions))
+
+
+def update(ctx: Context, resource: Resource, before: dict[str, Any]) -> None:
+    """Change in place what AWS lets change: names, map-public-ip, routes' targets, attachments, groups."""
+    spec, ec2, kind = resource.spec, ctx.ec2, resource.kind
+    own = ctx.id(resource.address)
+    if "name" in before:
+        ec2.call("CreateTags", Resources=[own], Tags=[{"Key": "Name", "Value": spec["name"]}])
+    if kind == "subnet" and "map_public_ip" in before:
+        ec2.call("ModifySubnetAttribute", SubnetId=own, MapPublicIpOnLaunch={"Value": bool(spec["map_public_ip"])})
+    if kind == "internet_gateway" and "vpc" in before:
+        if before["vpc"]:
+            ec2.call("DetachInternetGateway", InternetGatewayId=own, VpcId=ctx.id(before["vpc"]))
+        if spec["vpc"]:
+            _attach(ctx, own, ctx.id(spec["vpc"]))
+    if kind == "route" and "target" in before:
+        ec2.call("ReplaceRoute", RouteTableId=ctx.id(spec["route_table"]), DestinationCidrBlock=spec["destination"],
+                 **_target(ctx, spec["target"]))
+    if kind == "security_group_rule" and "description" in before:
+        operation = "ModifySecurityGroupRules"
+        ec2.call(operation, GroupId=ctx.id(spec["security_group"]), SecurityGroupRules=[{
+            "SecurityGroupRuleId": own, "SecurityGroupRule": _rule_request(ctx, spec)}])
+    if kind == "instance" and "security_groups" in before:
+        ec2.call("ModifyInstanceAttribute", InstanceId=own, Groups=[ctx.id(g) for g in spec["security_groups"]])
+
+
+def delete(ctx: Context, resource: Resource) -> None:
+    """Delete one resource; gone already is fine, dependencies still draining are waited for (bounded)."""
+    spec, ec2, kind = resource.spec, ctx.ec2, resource.kind
+    own = ctx.ids.get(resource.address, "")
+    calls: dict[str, Callable[[], Any]] = {
+        "vpc": lambda: ec2.call("DeleteVpc", VpcId=own),
+        "subnet": lambda: ec2.call("DeleteSubnet", SubnetId=own),
+        "route_table": lambda: ec2.call("DeleteRouteTable", RouteTableId=own),
+        "route": lambda: ec2.call("DeleteRoute", RouteTableId=own.split("|")[0],
+                                  DestinationCidrBlock=spec["destination"]),
+        "route_table_association": lambda: ec2.call("DisassociateRouteTable", AssociationId=own),
+        "security_group": lambda: ec2.call("DeleteSecurityGroup", GroupId=own),
+        "elastic_ip": lambda: ec2.call("ReleaseAddress", AllocationId=own),
+        "security_group_rule": lambda: ec2.call(
+            "RevokeSecurityGroupIngress" if spec["direction"] == "ingress" else "RevokeSecurityGroupEgress",
+            GroupId=ctx.id(spec["security_group"]), SecurityGroupRuleIds=[own]),
+    }
+    try:
+        if kind == "internet_gateway":
+            if spec.get("vpc") and spec["vpc"] in ctx.ids:
+                _patiently(lambda: ec2.call("DetachInternetGateway", InternetGatewayId=own, VpcId=ctx.ids[spec["vpc"]]))
+            _patiently(lambda: ec2.call("DeleteInternetGateway", InternetGatewayId=own))
+        elif kind == "nat_gateway":
+            ec2.call("DeleteNatGateway", NatGatewayId=own)
+            _wait_nat(ctx, own, "deleted")
+        elif kind == "instance":
+            ec2.call("TerminateInstances", InstanceIds=[own])
+            _wait_instance_gone(ctx, own)
+        else:
+            _patiently(calls[kind])
+    except AwsError as error:
+        if not error.code.endswith("NotFound"):
+            raise
+
+
+def _patiently(call: Callable[[], Any]) -> Any:
+    """Retry `DependencyViolation` (what still uses the resource is going away) for a bounded time."""
+    deadline = time.monotonic() + DEPENDENCY_WAIT_S
+    delay = 0.5
+    while True:
+        try:
+            return call()
+        except AwsError as error:
+            if error.code != "DependencyViolation" or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(10.0, delay * 2)
+
+
+def _attach(ctx: Context, gateway: str, vpc: str) -> None:
+    try:
+        settled(lambda: ctx.ec2.call("AttachInternetGateway", InternetGatewayId=gateway, VpcId=vpc))
+    except AwsError as error:
+        if error.code != "Resource.AlreadyAssociated":  # attached by an earlier, interrupted run
+            raise
+
+
+def _target(ctx: Context, target: str) -> dict[str, str]:
+    if "/nat_gateway/" in target:
+        return {"NatGatewayId": ctx.id(target)}
+    return {"GatewayId": ctx.id(target)}
+
+
+def _is_default_egress(spec: dict[str, Any]) -> bool:
+    return spec["protocol"] == "-1" and spec["peer_kind"] == "cidr" and spec["peer"] == "0.0.0.0/0"
+
+
+def _peer(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    if spec["peer_kind"] == "security_group":
+        return {"UserIdGroupPairs": [{"GroupId": ctx.id(spec["peer"]), **_described(spec)}]}
+    if ":" in spec["peer"]:
+        return {"Ipv6Ranges": [{"CidrIpv6": spec["peer"], **_described(spec)}]}
+    return {"IpRanges": [{"CidrIp": spec["peer"], **_described(spec)}]}
+
+
+def _described(spec: dict[str, Any]) -> dict[str, str]:
+    return {"Description": spec["description"]} if spec["description"] else {}
+
+
+def _permission(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    permission: dict[str, Any] = {"IpProtocol": spec["protocol"], **_peer(ctx, spec)}
+    if spec["protocol"] != "-1":
+        permission.update(FromPort=spec["from_port"], ToPort=spec["to_port"])
+    return permission
+
+
+def _rule_request(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
+    request: dict[str, Any] = {"IpProtocol": spec["protocol"], "FromPort": spec["from_port"],
+                               "ToPort": spec["to_port"], "Description": spec["description"]}
+    if spec["peer_kind"] == "security_group":
+        request["ReferencedGroupId"] = ctx.id(spec["peer"])
+    else:
+        request["CidrIpv4"] = spec["peer"]
+    return request
+
+
+def _create_group(ctx: Context, resource: Resource) -> str:
+    spec = resource.spec
+    made = settled(lambda: ctx.ec2.create_once(
+        "CreateSecurityGroup", ctx.find("DescribeSecurityGroups", "SecurityGroups", "GroupId", resource.address),
+        GroupName=spec["group_name"], Description=spec["description"], VpcId=ctx.id(spec["vpc"]),
+        TagSpecifications=ctx.tags("security-group", resource)))
+    group = made if isinstance(made, str) else str(made["GroupId"])
+    with ctx.lock:
+        ctx.created_groups.add(resource.address)
+    keeps_default = any(r.kind == "security_group_rule" and r.spec["security_group"] == resource.address
+                        and r.spec["direction"] == "egress" and _is_default_egress(r.spec)
+                        for r in ctx.desired.values())
+    if not keeps_default:  # the model restricts egress: AWS's allow-all rule goes
+        settled(lambda: ctx.ec2.call("RevokeSecurityGroupEgress", GroupId=group,
+                                     IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]))
+    return group
+
+
+def _run_instance(ctx: Context, resource: Resource) -> str:
+    spec = resource.spec
+    image = str(spec["image"])
+    if image.startswith("resolve:ssm:"):
+        image = ctx.ec2.parameter(image.removeprefix("resolve:ssm:"))
+    made = settled(lambda: ctx.ec2.call(
+        "RunInstances", ImageId=image, InstanceType=spec["instance_type"], MinCount=1, MaxCount=1,
+        ClientToken=ctx.token(resource), TagSpecifications=ctx.tags("instance", resource),
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": ctx.id(spec["subnet"]),
+                            "Groups": [ctx.id(g) for g in spec["security_groups"]],
+                            "AssociatePublicIpAddress": bool(spec["public_ip"])}]))
+    return str(made["Instances"][0]["InstanceId"])
+
+
+def _wait_nat(ctx: Context, nat: str, state: str, timeout: float = 900.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = settled(lambda: ctx.ec2.call("DescribeNatGateways", NatGatewayIds=[nat]))["NatGateways"]
+        current = found[0]["State"] if found else "deleted"
+        if current == state:
+            return
+        if current == "failed":
+            raise VpcdrawError(f"NAT gateway {nat} failed: {found[0].get('FailureMessage', 'no reason given')}")
+        if time.monotonic() > deadline:
+            raise VpcdrawError(f"NAT gateway {nat} is still {current} after {timeout:.0f} s")
+        time.sleep(ctx.poll)
+
+
+def _wait_instance_gone(ctx: Context, instance: str, timeout: float = 600.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reservations = ctx.ec2.call("DescribeInstances", InstanceIds=[instance])["Reservations"]
+        states = [i["State"]["Name"] for r in reservations for i in r["Instances"]]
+        if not states or states[0] == "terminated":
+            return
+        time.sleep(ctx.poll)
+    raise VpcdrawError(f"instance {instance} is still shutting down after {timeout:.0f} s")

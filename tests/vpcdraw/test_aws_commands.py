@@ -1,0 +1,95 @@
+"""plan, apply, destroy and local as a user runs them, against a moto server over HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+
+import pytest
+
+from deploy import local
+
+
+@pytest.fixture
+def aws(endpoint, monkeypatch):
+    """Point the standard AWS configuration at the moto server, as a user would with AWS_ENDPOINT_URL."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("VPCDRAW_MY_IP", "203.0.113.10")
+    return endpoint
+
+
+def test_plan_apply_plan_destroy_through_aws_endpoint_url(cli, aws, example_file):
+    source = example_file("assignment")
+    planned = cli("plan", source, "--detailed-exitcode")
+    assert planned.code == 2
+    assert "+ vpc vpc/main  (not in the account)" in planned.out
+    assert "26 to create" in planned.out
+    applied = cli("apply", source)  # a loopback endpoint is local: no confirmation asked
+    assert applied.code == 0, applied.err
+    assert "Applied 26 changes." in applied.out
+    assert f"`vpcdraw destroy {source}` removes it." in applied.out
+    again = cli("plan", source, "--detailed-exitcode")
+    assert again.code == 0
+    assert "no changes: the account matches the topology" in again.out
+    destroyed = cli("destroy", source)
+    assert destroyed.code == 0 and "Destroyed 20 resources." in destroyed.out
+    assert "Nothing to destroy" in cli("destroy", source).out
+
+
+def test_plan_json_prints_one_document_and_nothing_else(cli, aws, example_file):
+    result = cli("plan", example_file("service"), "--json")
+    assert result.code == 0
+    document = json.loads(result.out)
+    assert {a["kind"] for a in document["actions"]} >= {"vpc", "subnet", "nat_gateway", "elastic_ip", "instance",
+                                                        "security_group_rule", "route_table_association"}
+    first = document["actions"][0]
+    assert set(first) == {"op", "kind", "address", "reason", "before", "after"}
+
+
+def test_apply_reminds_of_the_cost_of_what_costs_money(cli, aws, example_file):
+    result = cli("plan", example_file("service"))
+    assert "approximate cost while it exists: $0." in result.out
+
+
+def test_a_different_region_is_an_error(cli, aws, example_file):
+    result = cli("plan", example_file("assignment"), "--region", "us-east-1")
+    assert result.code == 1
+    assert "--region us-east-1 differs from the topology's region ap-northeast-2" in result.err
+
+
+def test_invalid_topology_stops_before_any_aws_call(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: a call would fail differently
+    path = tmp_path / "bad.py"
+    path.write_text("from topology import TopologyBuilder\n"
+                    "t = TopologyBuilder('bad', region='ap-northeast-2')\n"
+                    "t.vpc('main', '10.0.0.0/8')\n"
+                    "topology = t.build()\n")
+    result = cli("apply", path, "--yes")
+    assert result.code == 1
+    assert "VPC CIDR '10.0.0.0/8' is a /8; AWS allows /16 to /28" in result.err
+    assert "cannot reach" not in result.err
+
+
+def test_missing_my_ip_is_a_clear_error(cli, endpoint, monkeypatch, example_file):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.delenv("VPCDRAW_MY_IP", raising=False)
+    result = cli("plan", example_file("assignment"))
+    assert result.code == 1
+    assert "allows traffic from my IP; give it with --my-ip ADDRESS" in result.err
+
+
+def test_local_start_status_stop(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv(local.STATE_VARIABLE, str(tmp_path))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert cli("local", "status").code == 1
+    started = cli("local", "start", "--port", str(port))
+    try:
+        assert started.code == 0
+        assert f"http://127.0.0.1:{port}" in started.out
+        status = cli("local", "status")
+        assert status.code == 0 and f"http://127.0.0.1:{port}" in status.out
+    finally:
+        assert cli("local", "stop").out == "Stopped the local AWS.\n"
+    assert cli("local", "status").code == 1

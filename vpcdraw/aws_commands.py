@@ -1,0 +1,206 @@
+"""The commands that talk to AWS: plan, apply, destroy, and the embedded local AWS (`vpcdraw local`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from topology.errors import VpcdrawError
+
+from .common import load_valid, resolve_my_ip
+
+DEFAULT_PARALLELISM = 8
+
+
+def add_commands(commands: Any) -> None:
+    """Add plan, apply, destroy and local to the parser's subcommands."""
+
+    plan = commands.add_parser(
+        "plan", help="show what apply would change in the account",
+        description="Read the live account and list the actions that would make it match the topology. "
+                    "Nothing is changed.")
+    _file_and_aws_options(plan)
+    plan.add_argument("--json", action="store_true", help='print {"actions": [...]} and nothing else on stdout')
+    plan.add_argument("--detailed-exitcode", action="store_true",
+                      help="exit 0 with no changes, 2 with changes, 1 on error (as Terraform does)")
+    plan.set_defaults(run=_plan)
+
+    apply = commands.add_parser(
+        "apply", help="create or change the topology's resources in the account",
+        description="Show the plan, ask for confirmation (not on a local endpoint), and carry it out in parallel "
+                    "waves. Re-running after a failure completes the job.")
+    _file_and_aws_options(apply)
+    apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    apply.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, metavar="N",
+                       help=f"AWS calls at once (default {DEFAULT_PARALLELISM})")
+    apply.set_defaults(run=_apply)
+
+    destroy = commands.add_parser(
+        "destroy", help="delete every resource this topology created",
+        description="Delete the resources that carry this topology's vpcdraw:topology tag, in reverse dependency "
+                    "order. Resources vpcdraw did not create are never touched. Running it twice is harmless.")
+    _file_and_aws_options(destroy, my_ip=False)
+    destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    destroy.set_defaults(run=_destroy)
+
+    local = commands.add_parser(
+        "local", help="the embedded local AWS (a moto server) for trying vpcdraw without an account",
+        description="Start, check or stop a local AWS on 127.0.0.1. Use it with --local on any AWS command, "
+                    "or point AWS_ENDPOINT_URL at it.")
+    actions = local.add_subparsers(dest="local_action", metavar="ACTION", required=True)
+    start = actions.add_parser("start", help="start it in the background")
+    start.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default 5323, or a free one when that is taken)")
+    actions.add_parser("status", help="say whether it runs, and where")
+    actions.add_parser("stop", help="stop it")
+    local.set_defaults(run=_local)
+
+
+def _file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) -> None:
+    parser.add_argument("file", type=Path, help="topology file (.py or .json)")
+    parser.add_argument("--local", action="store_true",
+                        help="use the embedded local AWS, starting it when needed (also VPCDRAW_LOCAL=1)")
+    parser.add_argument("--region", help="must match the topology's region, which decides")
+    parser.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
+    if my_ip:
+        parser.add_argument("--my-ip", metavar="ADDRESS",
+                            help="the admin's public IPv4 address for rules from my_ip, or 'auto' "
+                                 "(default: $VPCDRAW_MY_IP)")
+
+
+def _session(args: argparse.Namespace) -> tuple[Any, Any]:
+    from deploy.workflow import connect
+
+    topology = load_valid(args.file)
+    return topology, connect(topology, use_local=args.local, region=args.region, profile=args.profile)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from deploy.workflow import plan
+
+    topology, ec2 = _session(args)
+    made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip))
+    if args.json:
+        print(json.dumps(made.to_json(), indent=2, ensure_ascii=False, default=str))
+    else:
+        _show(made, topology, ec2, wanted)
+    return 2 if args.detailed_exitcode and made.changes else 0
+
+
+def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
+    from deploy.cost import total
+    from deploy.plan import format_plan
+
+    where = f"{ec2.endpoint} (local)" if ec2.local else f"AWS, region {topology.region}"
+    print(f"Plan for topology '{topology.name}' on {where}:")
+    if not made.changes:
+        print("  no changes: the account matches the topology")
+    else:
+        print("\n".join(format_plan(made)))
+        counts = ", ".join(f"{made.count(op)} to {op}" for op in ("create", "update", "replace", "delete")
+                           if made.count(op))
+        print(f"  {counts}")
+    for note in made.notes:
+        print(f"  note: {note}")
+    hourly = total(wanted, topology.region)
+    if hourly:
+        print(f"  approximate cost while it exists: ${hourly:.3f}/hour (NAT gateways, public IPs, instances; "
+              "on-demand list prices, approximate)")
+
+
+def _confirm(ec2: Any, topology: Any, what: str, yes: bool) -> None:
+    if ec2.local or yes:
+        return
+    account = ec2.account()
+    question = f"{what} in AWS account {account}, region {topology.region}? Type 'yes' to continue: "
+    if not sys.stdin.isatty():
+        raise VpcdrawError(f"{what} in AWS account {account} needs confirmation; run it in a terminal or add --yes")
+    if input(question).strip().lower() != "yes":
+        raise VpcdrawError("cancelled; nothing was changed")
+
+
+def _progress(action: Any, aws_id: str, done: int, total: int) -> None:
+    from deploy.plan import SYMBOL
+
+    print(f"  [{done}/{total}] {SYMBOL[action.op]:>3} {action.kind} {action.address}"
+          + (f" ({aws_id})" if aws_id and "|" not in aws_id and action.op != "delete" else ""), flush=True)
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from deploy.apply import ApplyFailed, apply
+    from deploy.cost import total
+    from deploy.workflow import plan
+
+    topology, ec2 = _session(args)
+    made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))
+    _show(made, topology, ec2, wanted)
+    if not made.changes:
+        return 0
+    _confirm(ec2, topology, f"Apply {len(made.actions)} changes", args.yes)
+    try:
+        outcome = apply(ec2, topology.name, made, wanted, live, parallelism=args.parallelism, progress=_progress)
+    except ApplyFailed as failed:
+        print(f"vpcdraw: error: {failed}", file=sys.stderr)
+        print(f"  done: {len(failed.done)} of {len(made.actions)}; not done: "
+              + ", ".join(a.address for a in failed.not_done[:5]) + (" ..." if len(failed.not_done) > 5 else ""),
+              file=sys.stderr)
+        print("  run apply again to finish; what was done is kept and will not be duplicated", file=sys.stderr)
+        return 1
+    print(f"Applied {len(outcome.done)} changes.")
+    hourly = total(wanted, topology.region)
+    undo = f"`vpcdraw destroy {args.file}{' --local' if args.local else ''}` removes it."
+    if hourly:
+        print(f"Reminder: this costs about ${hourly:.3f}/hour while it exists (approximate); {undo}")
+    else:
+        print(undo)
+    return 0
+
+
+def _destroy(args: argparse.Namespace) -> int:
+    from deploy.apply import ApplyFailed, apply
+    from deploy.plan import format_plan
+    from deploy.workflow import destroy_plan
+
+    topology, ec2 = _session(args)
+    made, live = destroy_plan(ec2, topology)
+    if not made.changes:
+        print(f"Nothing to destroy: no resource carries the tag vpcdraw:topology={topology.name}.")
+        for note in made.notes:
+            print(f"  note: {note}")
+        return 0
+    print(f"Destroy topology '{topology.name}':")
+    print("\n".join(format_plan(made)))
+    for note in made.notes:
+        print(f"  note: {note}")
+    _confirm(ec2, topology, f"Delete {len(made.actions)} resources", args.yes)
+    try:
+        outcome = apply(ec2, topology.name, made, [], live, progress=_progress)
+    except ApplyFailed as failed:
+        print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
+        return 1
+    print(f"Destroyed {len(outcome.done)} resources.")
+    return 0
+
+
+def _local(args: argparse.Namespace) -> int:
+    from deploy import local
+
+    if args.local_action == "start":
+        server = local.start(args.port)
+        print(f"The local AWS runs at {server.endpoint} (pid {server.pid}; log {server.log}).")
+        print("Use it with --local on any vpcdraw AWS command, or with other tools:")
+        print(f"  export AWS_ENDPOINT_URL={server.endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
+        print("Stop it with `vpcdraw local stop`.")
+        return 0
+    if args.local_action == "status":
+        running = local.status()
+        if running is None:
+            print("The local AWS is not running; `vpcdraw local start` starts it.")
+            return 1
+        print(f"The local AWS runs at {running.endpoint} (pid {running.pid}).")
+        return 0
+    print("Stopped the local AWS." if local.stop() else "The local AWS was not running.")
+    return 0
+

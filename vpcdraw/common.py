@@ -1,0 +1,37 @@
+"""What several commands share: loading a valid topology, and the admin IP from flags or environment."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from topology.errors import InvalidTopology
+from topology.model import Topology
+
+
+def load_valid(file: Path) -> Topology:
+    """The topology in `file`, or InvalidTopology listing every problem (before any AWS call)."""
+    from topology import load, validate
+
+    topology = load(file)
+    problems = validate(topology)
+    if problems:
+        raise InvalidTopology(str(file), problems)
+    return topology
+
+
+def resolve_my_ip(value: str | None) -> str | None:
+    """The admin IP as a /32 from --my-ip, then VPCDRAW_MY_IP; 'auto' asks checkip.amazonaws.com."""
+    from topology.admin_ip import ENVIRONMENT_VARIABLE, normalise
+
+    value = value or os.environ.get(ENVIRONMENT_VARIABLE) or None
+    if value is None:
+        return None
+    if value.strip().lower() == "auto":
+        from deploy.my_ip import lookup
+
+        address, where = lookup()
+        print(f"my IP: {address} (from {where})", file=sys.stderr)
+        return address
+    return normalise(value)
