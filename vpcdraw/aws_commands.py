@@ -52,7 +52,8 @@ def add_commands(commands: Any) -> None:
                     "or point AWS_ENDPOINT_URL at it.")
     actions = local.add_subparsers(dest="local_action", metavar="ACTION", required=True)
     start = actions.add_parser("start", help="start it in the background")
-    start.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default 5323, or a free one when that is taken)")
+    start.add_argument("--port", type=int, default=None,
+                       help="port on 127.0.0.1 (default 5323, or a free one when that is taken)")
     actions.add_parser("status", help="say whether it runs, and where")
     actions.add_parser("stop", help="stop it")
     local.set_defaults(run=_local)
