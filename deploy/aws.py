@@ -92,7 +92,8 @@ class Ec2:
     through `create_once`, which never re-sends blindly after a lost response: it looks first.
     """
 
-    def __init__(self, region: str, *, profile: str | None = None, endpoint: str | None = None) -> None:
+    def __init__(self, region: str, *, profile: str | None = None, endpoint: str | None = None,
+                 local_server: bool = False) -> None:
         import boto3
         from botocore.config import Config
 
@@ -100,7 +101,8 @@ class Ec2:
         self.endpoint = endpoint or configured.endpoint
         self.region = region
         credentials: dict[str, str] = {}
-        if is_local(self.endpoint) and configured.credentials is None:
+        # vpcdraw's own local AWS never sees real credentials; another local endpoint gets them only if set
+        if local_server or (is_local(self.endpoint) and configured.credentials is None):
             credentials = {"aws_access_key_id": LOCAL_ACCESS_KEY, "aws_secret_access_key": LOCAL_ACCESS_KEY}
         session = boto3.session.Session(profile_name=profile, region_name=region, **credentials)
         retrying = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=10,

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from topology.errors import VpcdrawError
@@ -129,6 +130,13 @@ def create(ctx: Context, resource: Resource) -> str:
         return nat
     if kind == "instance":
         return _run_instance(ctx, resource)
+    if kind == "network_acl":
+        made = settled(lambda: ec2.call("CreateNetworkAcl", VpcId=ctx.id(spec["vpc"]), ClientToken=ctx.token(resource),
+                                        TagSpecifications=ctx.tags("network-acl", resource)))
+        acl = str(made["NetworkAcl"]["NetworkAclId"])
+        _acl_entries(ctx, acl, [], spec["entries"])
+        _acl_subnets(ctx, acl, spec["subnets"], spec["vpc"])
+        return acl
     raise VpcdrawError(f"vpcdraw cannot create a {kind} yet")
 
 
@@ -165,6 +173,13 @@ def update(ctx: Context, resource: Resource, before: dict[str, Any]) -> None:
         operation = "ModifySecurityGroupRules"
         ec2.call(operation, GroupId=ctx.id(spec["security_group"]), SecurityGroupRules=[{
             "SecurityGroupRuleId": own, "SecurityGroupRule": _rule_request(ctx, spec)}])
+    if kind == "network_acl" and "entries" in before:
+        _acl_entries(ctx, own, before["entries"], spec["entries"])
+    if kind == "network_acl" and "subnets" in before:
+        _acl_subnets(ctx, own, [s for s in spec["subnets"] if s not in before["subnets"]], spec["vpc"])
+        gone = [s for s in before["subnets"] if s not in spec["subnets"]]
+        if gone:
+            _acl_subnets(ctx, _default_acl(ctx, spec["vpc"]), gone, spec["vpc"])
     if kind == "instance" and "security_groups" in before:
         ec2.call("ModifyInstanceAttribute", InstanceId=own, Groups=[ctx.id(g) for g in spec["security_groups"]])
 
@@ -197,6 +212,10 @@ def delete(ctx: Context, resource: Resource) -> None:
         elif kind == "instance":
             ec2.call("TerminateInstances", InstanceIds=[own])
             _wait_instance_gone(ctx, own)
+        elif kind == "network_acl":
+            if spec["subnets"] and spec["vpc"] in ctx.ids:  # subnets go back to the VPC's default ACL first
+                _acl_subnets(ctx, _default_acl(ctx, spec["vpc"]), spec["subnets"], spec["vpc"])
+            _patiently(lambda: ec2.call("DeleteNetworkAcl", NetworkAclId=own))
         else:
             _patiently(calls[kind])
     except AwsError as error:
@@ -320,3 +339,45 @@ def _wait_instance_gone(ctx: Context, instance: str, timeout: float = 600.0) -> 
             return
         time.sleep(ctx.poll)
     raise VpcdrawError(f"instance {instance} is still shutting down after {timeout:.0f} s")
+
+
+def _acl_entries(ctx: Context, acl: str, before: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
+    """Make a network ACL's numbered entries match: replace changed numbers, add new, delete dropped."""
+    old = {(e["egress"], e["rule_number"]): e for e in before}
+    new = {(e["egress"], e["rule_number"]): e for e in after}
+    for key, entry in sorted(new.items()):
+        if old.get(key) == entry:
+            continue
+        operation = "ReplaceNetworkAclEntry" if key in old else "CreateNetworkAclEntry"
+        request: dict[str, Any] = {"NetworkAclId": acl, "RuleNumber": entry["rule_number"], "Egress": entry["egress"],
+                                   "Protocol": entry["protocol"], "RuleAction": entry["action"],
+                                   "CidrBlock": entry["cidr"]}
+        if entry["protocol"] in ("6", "17"):
+            request["PortRange"] = {"From": entry["from_port"], "To": entry["to_port"]}
+        elif entry["protocol"] == "1":
+            request["IcmpTypeCode"] = {"Type": entry["from_port"], "Code": entry["to_port"]}
+        settled(partial(ctx.ec2.call, operation, **request))
+    for egress, number in sorted(set(old) - set(new)):
+        ctx.ec2.call("DeleteNetworkAclEntry", NetworkAclId=acl, RuleNumber=number, Egress=egress)
+
+
+def _acl_subnets(ctx: Context, acl: str, subnets: list[str], vpc: str) -> None:
+    """Move subnets to a network ACL (a subnet always has exactly one, so its association is replaced)."""
+    if not subnets:
+        return
+    subnet_ids = {ctx.id(s): s for s in subnets}
+    acls = ctx.ec2.paginate("DescribeNetworkAcls", "NetworkAcls", Filters=[
+        {"Name": "vpc-id", "Values": [ctx.id(vpc)]}])
+    for current in acls:
+        for association in current.get("Associations", []):
+            if association["SubnetId"] in subnet_ids and current["NetworkAclId"] != acl:
+                ctx.ec2.call("ReplaceNetworkAclAssociation", AssociationId=association["NetworkAclAssociationId"],
+                             NetworkAclId=acl)
+
+
+def _default_acl(ctx: Context, vpc: str) -> str:
+    acls = ctx.ec2.paginate("DescribeNetworkAcls", "NetworkAcls", Filters=[
+        {"Name": "vpc-id", "Values": [ctx.id(vpc)]}, {"Name": "default", "Values": ["true"]}])
+    if not acls:
+        raise VpcdrawError(f"{vpc} has no default network ACL to return subnets to")
+    return str(acls[0]["NetworkAclId"])

@@ -76,6 +76,7 @@ def read(ec2: Ec2, topology: str, desired: list[Resource]) -> Live:
         "instances": ("DescribeInstances", "Reservations", {"Filters": [*by_vpc, {
             "Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]}),
         "detached": ("DescribeInternetGateways", "InternetGateways", {"Filters": tag_filter}),
+        "acls": ("DescribeNetworkAcls", "NetworkAcls", {"Filters": by_vpc}),
     }
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = {name: pool.submit(ec2.paginate, op, key, **params) for name, (op, key, params) in calls.items()}
@@ -146,6 +147,8 @@ class _Reader:
             self.route_table(table)
         for rule in rules:
             self.rule(rule)
+        for acl in found["acls"]:
+            self.network_acl(acl)
         for reservation in found["instances"]:
             for instance in reservation.get("Instances", []):
                 self.instance(instance)
@@ -203,6 +206,20 @@ class _Reader:
         if wanted is not None and peer_kind == "security_group" and not spec["description"]:
             spec["description"] = wanted.spec["description"]  # moto drops these descriptions; AWS keeps them
         self.live.add(Resource(address, "security_group_rule", spec), rule["SecurityGroupRuleId"], owned=False)
+
+    def network_acl(self, acl: dict[str, Any]) -> None:
+        if acl.get("IsDefault"):
+            return  # every VPC has one; AWS makes it, and subnets fall back to it
+        entries = sorted(({"rule_number": e["RuleNumber"], "egress": bool(e["Egress"]), "protocol": str(e["Protocol"]),
+                           "from_port": e.get("PortRange", {}).get("From", e.get("IcmpTypeCode", {}).get("Type", -1)),
+                           "to_port": e.get("PortRange", {}).get("To", e.get("IcmpTypeCode", {}).get("Code", -1)),
+                           "cidr": e.get("CidrBlock", ""), "action": e["RuleAction"]}
+                          for e in acl.get("Entries", []) if e["RuleNumber"] != 32767),
+                         key=lambda e: (e["egress"], e["rule_number"]))
+        subnets = sorted(self.address_of.get(a["SubnetId"], a["SubnetId"]) for a in acl.get("Associations", []))
+        spec = {"vpc": self.vpc_address.get(acl["VpcId"]), "name": tags_of(acl).get("Name", ""), "entries": entries,
+                "subnets": subnets}
+        self.place("network_acl", acl["NetworkAclId"], acl, spec, "")
 
     def instance(self, instance: dict[str, Any]) -> None:
         attached = instance.get("SecurityGroups") or [g for eni in instance.get("NetworkInterfaces", [])

@@ -131,7 +131,7 @@ def _differences(wanted: Resource, have: Resource) -> list[str]:
         if key == "image" and str(value).startswith("resolve:ssm:"):
             continue  # resolved to an AMI id at launch; the parameter moves on, the instance need not
         if isinstance(value, list):
-            value, current = sorted(value), sorted(current or [])
+            value, current = sorted(value, key=repr), sorted(current or [], key=repr)
         if value != current:
             changed.append(key)
     return changed

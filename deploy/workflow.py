@@ -28,8 +28,9 @@ def connect(topology: Topology, *, use_local: bool = False, region: str | None =
     if region and region != topology.region:
         raise VpcdrawError(f"--region {region} differs from the topology's region {topology.region}; "
                            "the topology file decides")
-    endpoint = local.start().endpoint if wants_local(use_local) else None
-    return Ec2(topology.region, profile=profile, endpoint=endpoint)
+    if wants_local(use_local):
+        return Ec2(topology.region, endpoint=local.start().endpoint, local_server=True)
+    return Ec2(topology.region, profile=profile)
 
 
 def desired(topology: Topology, my_ip: str | None) -> list[Resource]:

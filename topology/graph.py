@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .address import address, vpc_address
 from .builder import anywhere
-from .model import Rule, SecurityGroup, Topology, Vpc
+from .model import NetworkAclEntry, Rule, SecurityGroup, Topology, Vpc
 from .regions import zone_name
 
 if TYPE_CHECKING:
@@ -30,8 +30,10 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "elastic_ip": (),
     "nat_gateway": ("subnet", "elastic_ip"),
     "instance": ("subnet", "security_groups"),
+    "network_acl": ("vpc", "subnets"),
     "vpc": (),
 }
+PROTOCOL_NUMBERS = {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1"}
 KINDS = tuple(REFERENCES)
 
 
@@ -107,6 +109,11 @@ def _vpc_resources(topology: Topology, vpc: Vpc) -> list[Resource]:
                 "route_table": table_address, "subnet": address(vpc, "subnet", subnet_name)}))
     for group in vpc.security_groups:
         out += _group_resources(vpc, group)
+    for acl in vpc.network_acls:
+        entries = sorted((_acl_entry(e) for e in acl.entries), key=lambda e: (e["egress"], e["rule_number"]))
+        out.append(Resource(address(vpc, "network_acl", acl.name), "network_acl", {
+            "vpc": here, "name": name_tag(acl.label, acl.name), "entries": entries,
+            "subnets": sorted(address(vpc, "subnet", s) for s in acl.subnets)}))
     for instance in vpc.instances:
         out.append(Resource(address(vpc, "instance", instance.name), "instance", {
             "subnet": address(vpc, "subnet", instance.subnet),
@@ -130,6 +137,15 @@ def _group_resources(vpc: Vpc, group: SecurityGroup) -> list[Resource]:
             spec = rule_spec(vpc, here, direction, rule)
             out.append(Resource(rule_address(here, direction, rule_key(spec)), "security_group_rule", spec))
     return out
+
+
+def _acl_entry(entry: NetworkAclEntry) -> dict[str, Any]:
+    """A network ACL entry as AWS keeps it: protocol by number, -1 for any port, ICMP type and code."""
+    protocol = PROTOCOL_NUMBERS[entry.protocol]
+    low = -1 if entry.from_port is None or protocol == "-1" else entry.from_port
+    high = -1 if entry.to_port is None or protocol == "-1" else entry.to_port
+    return {"rule_number": entry.rule_number, "egress": entry.egress, "protocol": protocol, "from_port": low,
+            "to_port": high, "cidr": entry.cidr, "action": entry.action}
 
 
 def rule_spec(vpc: Vpc, group_address: str, direction: str, rule: Rule) -> dict[str, Any]:

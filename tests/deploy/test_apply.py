@@ -252,3 +252,30 @@ def test_restricted_egress_removes_the_default_rule(connect, boto, small):
     egress = [(r["IpProtocol"], r.get("FromPort")) for r in rules["SecurityGroupRules"] if r["IsEgress"]]
     assert egress == [("tcp", 443)]
     assert plan(connect(), topology, MY_IP)[0].actions == []
+
+
+def test_network_acls_are_created_updated_and_destroyed(connect, boto, small):
+    t, vpc = small()
+    vpc.network_acl("edge", subnets=["public-a"]).inbound(100, "tcp/443", "0.0.0.0/0").outbound(
+        100, "tcp/1024-65535", "0.0.0.0/0").inbound(200, "udp/53", "10.0.0.0/16", action="deny")
+    # (no ICMP entry here: moto drops IcmpTypeCode, so the second plan would see a difference AWS would not show)
+    topology = t.build()
+    ec2 = connect()
+    _deploy(ec2, topology)
+    (acl,) = _ours(boto, "describe_network_acls", "NetworkAcls", "small").values()
+    entries = {(e["RuleNumber"], e["Egress"], e["Protocol"], e["RuleAction"], e["CidrBlock"])
+               for e in acl["Entries"] if e["RuleNumber"] != 32767}
+    assert entries == {(100, False, "6", "allow", "0.0.0.0/0"), (100, True, "6", "allow", "0.0.0.0/0"),
+                       (200, False, "17", "deny", "10.0.0.0/16")}
+    subnets = _ours(boto, "describe_subnets", "Subnets", "small")
+    assert [a["SubnetId"] for a in acl["Associations"]] == [subnets["vpc/main/subnet/public-a"]["SubnetId"]]
+    assert plan(ec2, topology, MY_IP)[0].actions == []
+    vpc._network_acls[0].inbound(300, "all", "192.0.2.0/24", action="deny")
+    vpc._network_acls[0].subnets = ("public-a", "private-a")
+    changed = t.build()
+    made = _deploy(ec2, changed)
+    assert [(a.op, a.address) for a in made.actions] == [("update", "vpc/main/network_acl/edge")]
+    assert plan(ec2, changed, MY_IP)[0].actions == []
+    made, live = destroy_plan(ec2, changed)
+    apply(ec2, changed.name, made, [], live, poll=0.01)
+    assert _ours(boto, "describe_network_acls", "NetworkAcls", "small") == {}

@@ -196,6 +196,9 @@ CASES = {
     "nacl duplicate number": (
         lambda t, v: v.network_acl("edge").inbound(100, "tcp/80", "0.0.0.0/0").inbound(100, "tcp/443", "0.0.0.0/0"),
         "vpc/main/network_acl/edge", "rule number 100 is used 2 times inbound", "NetworkAclEntryAlreadyExists"),
+    "subnet in two network acls": (
+        lambda t, v: [v.network_acl(n, subnets=["public-a"]) for n in ("edge", "edge2")],
+        "vpc/main/subnet/public-a", "is associated with 2 network ACLs", "Resource.AlreadyAssociated"),
     "no vpc": (
         lambda t, v: t._vpcs.clear(),
         "topology", "has no VPC", "MissingParameter"),

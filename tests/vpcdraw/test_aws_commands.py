@@ -78,7 +78,7 @@ def test_missing_my_ip_is_a_clear_error(cli, endpoint, monkeypatch, example_file
     assert "allows traffic from my IP; give it with --my-ip ADDRESS" in result.err
 
 
-def test_local_start_status_stop(cli, tmp_path, monkeypatch):
+def test_local_start_status_plan_stop(cli, tmp_path, monkeypatch, example_file):
     monkeypatch.setenv(local.STATE_VARIABLE, str(tmp_path))
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -90,6 +90,9 @@ def test_local_start_status_stop(cli, tmp_path, monkeypatch):
         assert f"http://127.0.0.1:{port}" in started.out
         status = cli("local", "status")
         assert status.code == 0 and f"http://127.0.0.1:{port}" in status.out
+        planned = cli("plan", example_file("assignment"), "--local", "--my-ip", "203.0.113.10", "--detailed-exitcode")
+        assert planned.code == 2
+        assert f"Plan for topology 'assignment' on http://127.0.0.1:{port} (local):" in planned.out
     finally:
         assert cli("local", "stop").out == "Stopped the local AWS.\n"
     assert cli("local", "status").code == 1

@@ -22,6 +22,11 @@ def check_security(vpc: Vpc) -> list[Problem]:
     problems: list[Problem] = []
     for group in vpc.security_groups:
         problems += _check_group(vpc, group)
+    for subnet_name, count in sorted(Counter(s for a in vpc.network_acls for s in a.subnets).items()):
+        if count > 1:
+            problems.append(Problem(address(vpc, "subnet", subnet_name),
+                                    f"is associated with {count} network ACLs; a subnet has exactly one",
+                                    "Resource.AlreadyAssociated"))
     for acl in vpc.network_acls:
         where = address(vpc, "network_acl", acl.name)
         problems += _missing_subnets(vpc, where, acl.subnets)
