@@ -96,3 +96,64 @@ def test_local_start_status_plan_stop(cli, tmp_path, monkeypatch, example_file):
     finally:
         assert cli("local", "stop").out == "Stopped the local AWS.\n"
     assert cli("local", "status").code == 1
+
+
+def _outside_address() -> str | None:
+    """An address of this machine that is not loopback, so an endpoint on it counts as remote."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
+            address = str(probe.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+@pytest.fixture
+def remote_endpoint(monkeypatch, tmp_path):
+    """A moto server reached through a non-loopback address: to vpcdraw, a real account."""
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    address = _outside_address()
+    if address is None:
+        pytest.skip("this machine has no non-loopback address")
+    with socket.socket() as probe:
+        probe.bind(("0.0.0.0", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "0.0.0.0", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://{address}:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            time.sleep(0.1)
+    for name, value in (("AWS_ENDPOINT_URL", endpoint), ("AWS_ACCESS_KEY_ID", "testing"),
+                        ("AWS_SECRET_ACCESS_KEY", "testing"), ("VPCDRAW_MY_IP", "203.0.113.10"),
+                        ("AWS_CONFIG_FILE", str(tmp_path / "none")),
+                        ("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))):
+        monkeypatch.setenv(name, value)
+    yield endpoint
+    server.kill()
+    server.wait()
+
+
+def test_a_real_account_needs_confirmation_and_never_guesses_it(cli, remote_endpoint, example_file):
+    import boto3
+
+    source = example_file("assignment")
+    refused = cli("apply", source)  # stdin is not a terminal here
+    assert refused.code == 1
+    assert "vpcdraw: error: Apply 26 changes in AWS account 123456789012 needs confirmation; run it in a terminal " \
+           "or add --yes" in refused.err
+    client = boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=remote_endpoint)
+    assert client.describe_vpcs(Filters=[{"Name": "tag:vpcdraw:topology", "Values": ["assignment"]}])["Vpcs"] == []
+    applied = cli("apply", source, "--yes")
+    assert applied.code == 0, applied.err
+    assert cli("plan", source, "--detailed-exitcode").code == 0
