@@ -71,6 +71,7 @@ def make_plan(desired: list[Resource], live: Live) -> Plan:
     """Compare the model's resources with the live ones and list what to create, update, replace or delete."""
     want = {r.address: r for r in desired}
     ops: dict[str, Action] = {}
+    notes: list[str] = []
     for resource in desired:
         have = live.resources.get(resource.address)
         if have is None:
@@ -86,7 +87,12 @@ def make_plan(desired: list[Resource], live: Live) -> Plan:
         before = {k: have.spec.get(k) for k in changed}
         after = {k: resource.spec.get(k) for k in changed}
         replaced = [k for k in changed if k in REPLACED_BY.get(resource.kind, ())]
-        if replaced:
+        foreign = resource.address not in live.owned and resource.kind not in PARENT_KEY
+        if replaced and foreign:
+            words = ", ".join(f"{k} {have.spec.get(k)!r}, not {resource.spec.get(k)!r}" for k in replaced)
+            notes.append(f"{resource.kind.replace('_', ' ')} {resource.address} ({live.ids[resource.address]}) has "
+                         f"{words}, but vpcdraw did not create it, so it will not replace it; change it by hand")
+        elif replaced:
             words = ", ".join(f"{k} {have.spec.get(k)!r} -> {resource.spec.get(k)!r}" for k in replaced)
             ops[resource.address] = Action("replace", resource.kind, resource.address,
                                            f"AWS cannot change {words} in place", before, after)
@@ -95,7 +101,7 @@ def make_plan(desired: list[Resource], live: Live) -> Plan:
             ops[resource.address] = Action("update", resource.kind, resource.address, words, before, after)
     _cascade_replacements(desired, live, ops)
     deletes: dict[str, Action] = {}
-    plan = Plan()
+    plan = Plan(notes=notes)
     for address, have in live.resources.items():
         if address in want:
             continue
@@ -145,7 +151,8 @@ def _cascade_replacements(desired: list[Resource], live: Live, ops: dict[str, Ac
     for address in [a for a, action in ops.items() if action.op == "replace"]:
         for dependent in sorted(nx.descendants(graph, address)):
             current = ops.get(dependent)
-            if dependent in live.resources and (current is None or current.op == "update"):
+            foreign = dependent not in live.owned and graph.nodes[dependent]["kind"] not in PARENT_KEY
+            if dependent in live.resources and not foreign and (current is None or current.op == "update"):
                 kind = graph.nodes[dependent]["kind"]
                 ops[dependent] = Action("replace", kind, dependent, f"{address} is replaced",
                                         live.resources[dependent].spec, None)

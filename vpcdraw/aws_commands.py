@@ -134,6 +134,8 @@ def _apply(args: argparse.Namespace) -> int:
     from deploy.cost import total
     from deploy.workflow import plan
 
+    if args.parallelism < 1:
+        raise VpcdrawError(f"--parallelism {args.parallelism} must be 1 or more")
     topology, ec2 = _session(args)
     made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))
     _show(made, topology, ec2, wanted)

@@ -26,8 +26,10 @@ Start here:
   vpcdraw example assignment > assignment.py    the course assignment, as a topology file
   vpcdraw check assignment.py                   list every problem at once
   vpcdraw render assignment.py -o assignment.png --my-ip 203.0.113.10
+  vpcdraw apply assignment.py --local --my-ip 203.0.113.10    deploy it to the embedded local AWS
+  vpcdraw plan assignment.py --local --my-ip 203.0.113.10     and see nothing is left to do
 
-Exit codes: 0 success, 1 error or problems found."""
+Exit codes: 0 success, 1 error or problems found; plan --detailed-exitcode gives 2 when there are changes."""
 
 
 def build_parser() -> argparse.ArgumentParser:

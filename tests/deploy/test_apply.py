@@ -279,3 +279,18 @@ def test_network_acls_are_created_updated_and_destroyed(connect, boto, small):
     made, live = destroy_plan(ec2, changed)
     apply(ec2, changed.name, made, [], live, poll=0.01)
     assert _ours(boto, "describe_network_acls", "NetworkAcls", "small") == {}
+
+
+def test_a_hand_made_subnet_that_differs_is_reported_never_replaced(connect, boto, small):
+    t, vpc = small()
+    ec2 = connect()
+    _deploy(ec2, t.build())
+    subnets = _ours(boto, "describe_subnets", "Subnets", "small")
+    vpc_id = subnets["vpc/main/subnet/public-a"]["VpcId"]
+    boto.create_subnet(VpcId=vpc_id, CidrBlock="10.0.7.0/24", AvailabilityZone="ap-northeast-2b")  # by hand
+    vpc.subnet("extra", "10.0.7.0/24", az="c", tier="private")  # the model wants it in zone c
+    vpc._route_tables[1].subnets += ("extra",)
+    made, _, _ = plan(ec2, t.build(), MY_IP)
+    assert ("replace", "vpc/main/subnet/extra") not in [(a.op, a.address) for a in made.actions]
+    assert any("vpc/main/subnet/extra" in n and "vpcdraw did not create it, so it will not replace it" in n
+               for n in made.notes)
