@@ -11,10 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from topology.graph import Resource, rule_address, rule_key
+from topology.graph import MY_IP_MARK, Resource, rule_address, rule_key
 
-from .aws import Ec2
+from .aws import AwsError, Ec2
 
+MIN_LIKENESS = 0.25  # a group named its own way must share at least this much of its rules to be matched
+DENIED = {"UnauthorizedOperation", "AuthFailure", "UnauthorizedAccess"}
+KIND_OF_CALL = {"subnets": "subnet", "gateways": "internet_gateway", "nat": "nat_gateway", "tables": "route_table",
+                "groups": "security_group", "instances": "instance", "detached": "internet_gateway",
+                "acls": "network_acl"}
 TOPOLOGY_TAG = "vpcdraw:topology"
 ADDRESS_TAG = "vpcdraw:address"
 
@@ -28,6 +33,8 @@ class Live:
     owned: set[str] = field(default_factory=set)
     foreign: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, what it is)
     main_route_tables: dict[str, str] = field(default_factory=dict)  # vpc address -> id
+    not_checked: set[str] = field(default_factory=set)  # kinds these credentials may not describe
+    my_ip: str | None = None  # the single address a rule from my_ip allows, when the model left it open
 
     def add(self, resource: Resource, aws_id: str, owned: bool) -> None:
         self.resources[resource.address] = resource
@@ -48,21 +55,40 @@ def tag_specification(kind: str, topology: str, address: str, name: str) -> list
     return [{"ResourceType": kind, "Tags": tags}]
 
 
-def read(ec2: Ec2, topology: str, desired: list[Resource]) -> Live:
-    """The live state of `topology`: its VPCs (by our tags), everything in them, and its Elastic IPs."""
+def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] | None = None) -> Live:
+    """The live state of `topology`: its VPCs, everything in them, and its Elastic IPs.
+
+    `vpcs` maps VPC addresses to the ids a caller chose (diff of a hand-built VPC); by default the VPCs are
+    found by our tags. Kinds the credentials may not describe are left out and listed in `not_checked`.
+    """
     live = Live()
     wanted = {r.address: r for r in desired}
     tag_filter = [{"Name": f"tag:{TOPOLOGY_TAG}", "Values": [topology]}]
-    vpcs = ec2.paginate("DescribeVpcs", "Vpcs", Filters=tag_filter)
-    for vpc in vpcs:
-        here = tags_of(vpc).get(ADDRESS_TAG, "")
-        live.add(Resource(here, "vpc", {"cidr": vpc["CidrBlock"], "name": tags_of(vpc).get("Name", "")}),
-                 vpc["VpcId"], owned=True)
-    for item in ec2.paginate("DescribeAddresses", "Addresses", Filters=tag_filter):
+
+    def describe(kind: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            return ec2.paginate(operation, key, **params)
+        except AwsError as error:
+            if error.code in DENIED or error.code.startswith("AccessDenied"):
+                live.not_checked.add(kind)
+                return []
+            raise
+
+    if vpcs is None:
+        found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter)
+        chosen = {v["VpcId"]: tags_of(v).get(ADDRESS_TAG, "") for v in found_vpcs}
+    else:
+        found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", VpcIds=list(vpcs.values())) if vpcs else []
+        chosen = {i: a for a, i in vpcs.items()}
+    for vpc in found_vpcs:
+        tags = tags_of(vpc)
+        live.add(Resource(chosen[vpc["VpcId"]], "vpc", {"cidr": vpc["CidrBlock"], "name": tags.get("Name", "")}),
+                 vpc["VpcId"], owned=tags.get(TOPOLOGY_TAG) == topology)
+    for item in describe("elastic_ip", "DescribeAddresses", "Addresses", Filters=tag_filter):
         tags = tags_of(item)
         live.add(Resource(tags.get(ADDRESS_TAG, ""), "elastic_ip", {"name": tags.get("Name", "")}),
                  item["AllocationId"], owned=True)
-    vpc_ids = [v["VpcId"] for v in vpcs]
+    vpc_ids = [v["VpcId"] for v in found_vpcs]
     if not vpc_ids:
         return live
     by_vpc = [{"Name": "vpc-id", "Values": vpc_ids}]
@@ -79,11 +105,12 @@ def read(ec2: Ec2, topology: str, desired: list[Resource]) -> Live:
         "acls": ("DescribeNetworkAcls", "NetworkAcls", {"Filters": by_vpc}),
     }
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = {name: pool.submit(ec2.paginate, op, key, **params) for name, (op, key, params) in calls.items()}
+        futures = {name: pool.submit(describe, KIND_OF_CALL[name], op, key, **params)
+                   for name, (op, key, params) in calls.items()}
         found = {name: future.result() for name, future in futures.items()}
     group_ids = [g["GroupId"] for g in found["groups"]]
-    rules = ec2.paginate("DescribeSecurityGroupRules", "SecurityGroupRules",
-                         Filters=[{"Name": "group-id", "Values": group_ids}]) if group_ids else []
+    rules = describe("security_group_rule", "DescribeSecurityGroupRules", "SecurityGroupRules",
+                     Filters=[{"Name": "group-id", "Values": group_ids}]) if group_ids else []
     vpc_address = {live.ids[a]: a for a in list(live.ids) if live.resources[a].kind == "vpc"}
     _Reader(live, wanted, vpc_address).run(found, rules)
     return live
@@ -132,17 +159,34 @@ class _Reader:
         for nat in found["nat"]:
             if nat.get("State") in ("deleted", "deleting", "failed"):
                 continue
-            allocation = next((a.get("AllocationId") for a in nat.get("NatGatewayAddresses", [])), None)
-            spec = {"subnet": self.address_of.get(nat["SubnetId"]), "elastic_ip": self.address_of.get(allocation or ""),
-                    "name": tags_of(nat).get("Name", "")}
-            self.place("nat_gateway", nat["NatGatewayId"], nat, spec, self.match("nat_gateway", subnet=spec["subnet"]))
-        for group in found["groups"]:
-            if group["GroupName"] == "default":
-                continue  # every VPC has one; AWS makes and deletes it
-            spec = {"vpc": self.vpc_address.get(group["VpcId"]), "group_name": group["GroupName"],
-                    "description": group.get("Description", ""), "name": tags_of(group).get("Name", "")}
-            self.place("security_group", group["GroupId"], group, spec,
-                       self.match("security_group", vpc=spec["vpc"], group_name=group["GroupName"]))
+            allocation = next((a.get("AllocationId") for a in nat.get("NatGatewayAddresses", [])), None) or ""
+            nat_subnet = self.address_of.get(nat["SubnetId"])
+            match = self.match("nat_gateway", subnet=nat_subnet)
+            eip = self.address_of.get(allocation)
+            if eip is None and match and allocation:  # an Elastic IP made with the NAT, by hand or by another tool
+                eip = self.wanted[match].spec["elastic_ip"]
+                self.live.add(Resource(eip, "elastic_ip", {"name": self.wanted[eip].spec["name"]}), allocation, False)
+                self.address_of[allocation] = eip
+            spec = {"subnet": nat_subnet, "elastic_ip": eip, "name": tags_of(nat).get("Name", "")}
+            self.place("nat_gateway", nat["NatGatewayId"], nat, spec, match)
+        groups = [g for g in found["groups"] if g["GroupName"] != "default"]  # AWS makes and deletes the default
+        unmatched = []
+        for group in groups:
+            vpc = self.vpc_address.get(group["VpcId"])
+            match = self.match("security_group", vpc=vpc, group_name=group["GroupName"])
+            if match or ADDRESS_TAG in tags_of(group):
+                self.group(group, match)
+            else:
+                unmatched.append(group)
+        # Named their own way: pair the most alike first, by what their rules allow.
+        scored = sorted(((self.likeness(g, address, rules), g["GroupId"], address) for g in unmatched
+                         for address in self.unmatched_groups(g)), key=lambda s: (-s[0], s[1], s[2]))
+        paired: dict[str, str] = {}
+        for score, group_id, address in scored:
+            if score >= MIN_LIKENESS and group_id not in paired and address not in paired.values():
+                paired[group_id] = address
+        for group in unmatched:
+            self.group(group, paired.get(group["GroupId"], ""))
         for table in found["tables"]:
             self.route_table(table)
         for rule in rules:
@@ -153,6 +197,31 @@ class _Reader:
             for instance in reservation.get("Instances", []):
                 self.instance(instance)
 
+    def group(self, group: dict[str, Any], match: str) -> None:
+        spec = {"vpc": self.vpc_address.get(group["VpcId"]), "group_name": group["GroupName"],
+                "description": group.get("Description", ""), "name": tags_of(group).get("Name", "")}
+        self.place("security_group", group["GroupId"], group, spec, match)
+
+    def unmatched_groups(self, group: dict[str, Any]) -> list[str]:
+        vpc = self.vpc_address.get(group["VpcId"])
+        return [a for a, r in sorted(self.wanted.items()) if r.kind == "security_group" and r.spec["vpc"] == vpc
+                and a not in self.live.resources]
+
+    def likeness(self, group: dict[str, Any], address: str, rules: list[dict[str, Any]]) -> float:
+        """How alike a live group's rules are to a desired group's (0 to 1; SG peers count as alike)."""
+        def shape(direction: str, protocol: str, low: Any, high: Any, peer: str) -> tuple[Any, ...]:
+            single_host = peer == MY_IP_MARK or peer.endswith("/32")  # the admin's IP, whatever it is
+            return direction, protocol, low, high, "one address" if single_host else peer
+
+        have = {shape("egress" if r.get("IsEgress") else "ingress", r["IpProtocol"], r.get("FromPort", -1),
+                      r.get("ToPort", -1), "sg" if r.get("ReferencedGroupInfo") else r.get("CidrIpv4", ""))
+                for r in rules if r["GroupId"] == group["GroupId"]}
+        want = {shape(s["direction"], s["protocol"], s["from_port"], s["to_port"],
+                      "sg" if s["peer_kind"] == "security_group" else s["peer"])
+                for r in self.wanted.values() if r.kind == "security_group_rule"
+                and (s := r.spec)["security_group"] == address}
+        return len(have & want) / max(1, len(have | want))
+
     def route_table(self, table: dict[str, Any]) -> None:
         associations = table.get("Associations", [])
         vpc = self.vpc_address.get(table["VpcId"])
@@ -160,14 +229,9 @@ class _Reader:
             if vpc:
                 self.live.main_route_tables[vpc] = table["RouteTableId"]
             return  # the main table: AWS's, with the local route
-        subnets = sorted(self.address_of.get(a.get("SubnetId", ""), "") for a in associations if a.get("SubnetId"))
         spec = {"vpc": vpc, "name": tags_of(table).get("Name", "")}
-        # An untagged table matches the desired one associated with exactly the same subnets.
-        candidates = [a for a, r in self.wanted.items() if r.kind == "route_table" and r.spec["vpc"] == vpc
-                      and a not in self.live.resources
-                      and sorted(w.spec["subnet"] for w in self.wanted.values()
-                                 if w.kind == "route_table_association" and w.spec["route_table"] == a) == subnets]
-        self.place("route_table", table["RouteTableId"], table, spec, candidates[0] if len(candidates) == 1 else "")
+        match = "" if ADDRESS_TAG in tags_of(table) else self.match_route_table(table, vpc)
+        self.place("route_table", table["RouteTableId"], table, spec, match)
         here = self.address_of.get(table["RouteTableId"])
         if not here:
             return
@@ -188,6 +252,24 @@ class _Reader:
                                    {"route_table": here, "subnet": subnet}),
                           association["RouteTableAssociationId"], owned=False)
 
+    def match_route_table(self, table: dict[str, Any], vpc: str | None) -> str:
+        """The unmatched desired table most like this one: same routes first, then the most subnets in common."""
+        routes = {(r["DestinationCidrBlock"], self.address_of.get(r.get("GatewayId") or r.get("NatGatewayId") or ""))
+                  for r in table.get("Routes", []) if r.get("GatewayId") != "local" and r.get("DestinationCidrBlock")}
+        subnets = {self.address_of.get(a["SubnetId"]) for a in table.get("Associations", []) if a.get("SubnetId")}
+        best, score = "", 0.0
+        for address, wanted in sorted(self.wanted.items()):
+            if wanted.kind != "route_table" or wanted.spec["vpc"] != vpc or address in self.live.resources:
+                continue
+            want_routes = {(r.spec["destination"], r.spec["target"]) for r in self.wanted.values()
+                           if r.kind == "route" and r.spec["route_table"] == address}
+            want_subnets = {r.spec["subnet"] for r in self.wanted.values()
+                            if r.kind == "route_table_association" and r.spec["route_table"] == address}
+            alike = 2.0 * (routes == want_routes) + len(subnets & want_subnets) / max(1, len(subnets | want_subnets))
+            if alike > score:
+                best, score = address, alike
+        return best
+
     def rule(self, rule: dict[str, Any]) -> None:
         group = self.address_of.get(rule["GroupId"])
         if not group:
@@ -198,6 +280,14 @@ class _Reader:
         else:
             peer_kind, peer = "cidr", rule.get("CidrIpv4") or rule.get("CidrIpv6") or ""
         direction = "egress" if rule.get("IsEgress") else "ingress"
+        if peer_kind == "cidr" and peer.endswith("/32"):  # perhaps the admin's IP the model leaves open
+            marked = {"security_group": group, "direction": direction, "protocol": rule["IpProtocol"],
+                      "from_port": rule.get("FromPort", -1), "to_port": rule.get("ToPort", -1),
+                      "peer_kind": "cidr", "peer": MY_IP_MARK}
+            candidate = rule_address(group, direction, rule_key(marked))
+            if candidate in self.wanted and candidate not in self.live.resources:
+                self.live.my_ip = peer
+                peer = MY_IP_MARK
         spec = {"security_group": group, "direction": direction, "protocol": rule["IpProtocol"],
                 "from_port": rule.get("FromPort", -1), "to_port": rule.get("ToPort", -1), "peer_kind": peer_kind,
                 "peer": peer, "description": rule.get("Description", "")}

@@ -11,7 +11,7 @@ from topology.errors import VpcdrawError
 from topology.model import Topology
 
 from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_hangul
-from .layout import Layout, layout
+from .layout import Layout, Overlay, layout
 
 FORMATS = ("png", "svg", "dot")
 
@@ -39,11 +39,11 @@ def output_format(path: Path) -> str:
     return suffix
 
 
-def dot_source(topology: Topology, my_ip: str | None = None) -> tuple[str, list[str]]:
-    """The DOT source of the drawing, and warnings (a missing Hangul font)."""
+def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | None = None) -> tuple[str, list[str]]:
+    """The DOT source of the drawing (with drift over it when `overlay` is given), and warnings."""
     from .draw import to_dot
 
-    plan: Layout = layout(topology, normalise(my_ip) if my_ip else None)
+    plan: Layout = layout(topology, normalise(my_ip) if my_ip else None, overlay)
     font = hangul_font()
     warnings = []
     texts = [plan.title] + [n.label for n in plan.nodes()]
@@ -53,13 +53,13 @@ def dot_source(topology: Topology, my_ip: str | None = None) -> tuple[str, list[
     return to_dot(plan, font), warnings
 
 
-def render(topology: Topology, out: str | Path, my_ip: str | None = None) -> Drawing:
-    """Draw `topology` into `out` (.png, .svg or .dot by extension)."""
+def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None) -> Drawing:
+    """Draw `topology` into `out` (.png, .svg or .dot by extension); `overlay` draws drift over it."""
     path = Path(out)
     fmt = output_format(path)
     if fmt == "png" and not path.suffix:
         path = path.with_suffix(".png")
-    source, warnings = dot_source(topology, my_ip)
+    source, warnings = dot_source(topology, my_ip, overlay)
     data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

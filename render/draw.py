@@ -46,6 +46,14 @@ EDGE_LOOK: dict[str, tuple[str, str, str]] = {
     "ssh": ("#D45B07", "dashed", "SSH (dashed, orange)"),
     "admin": ("#D45B07", "dashed", "from my IP (dashed, orange)"),
     "egress": ("#7B8894", "dotted", "egress rule (dotted, grey)"),
+    "missing": ("#D13212", "dashed", "MISSING: drawn, not in the account (dashed, red)"),
+    "unmanaged": ("#FF9900", "dotted", "UNMANAGED: in the account, not drawn (dotted, orange)"),
+}
+# Drift on boxes and icons: pen colour, fill, line style, and the legend's words.
+DRIFT_LOOK: dict[str, tuple[str, str, str, str]] = {
+    "missing": ("#D13212", "#FDECEA", "dashed", "MISSING box or icon: drawn, not in the account (red, dashed)"),
+    "changed": ("#B7791F", "#FFF6D6", "bold", "CHANGED box or icon: differs, as its label says (yellow, bold)"),
+    "unmanaged": ("#FF9900", "#FFF3E0", "dotted", "UNMANAGED: in the account, not drawn (orange, dotted)"),
 }
 
 FONT_FALLBACK = "Sans-Serif"
@@ -87,7 +95,7 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
         for node in layout.bottom:
             _node(node, fontname)
         if layout.edges:
-            _legend(layout.edges, fontname)
+            _legend(layout, fontname)
         for edge in layout.edges:
             _edge(diagram, edge, layout, fontname)
         for column in layout.columns:
@@ -110,6 +118,10 @@ def _node(node: Node, fontname: str) -> None:
 
     if node.icon == "placeholder":
         Plain("", nodeid=node.id, style="invis", width="1.4", height="1.4")
+    elif node.icon == "note":
+        pen, fill, style, _ = DRIFT_LOOK[node.status or "unmanaged"]
+        Plain(node.label, nodeid=node.id, shape="note", style=f"filled,{style}", color=pen, fillcolor=fill,
+              fixedsize="false", width="0", height="0", labeljust="l", fontname=fontname, fontsize="11")
     elif node.icon in SMALL_ICONS:
         # A small icon over its text, sized by Graphviz so long labels get room of their own.
         icon = _icon_class(node.icon)
@@ -121,13 +133,16 @@ def _node(node: Node, fontname: str) -> None:
         Plain(label, nodeid=node.id, shape="plaintext", fixedsize="false", width="0", height="0",
               fontname=fontname, fontsize="11")
     else:
-        _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname)
+        drift = {"fontcolor": DRIFT_LOOK[node.status][0]} if node.status else {}
+        _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname, **drift)
 
 
 def _cluster(cluster: Cluster, fontname: str) -> None:
     from diagrams import Cluster as Box
 
     pen, fill, style = CLUSTER_LOOK[cluster.style]
+    if cluster.status:
+        pen, fill, style, _ = DRIFT_LOOK[cluster.status]
     attrs = {
         "label": cluster.label,  # the visible text; the id below keeps same-label siblings apart
         "pencolor": pen,
@@ -171,15 +186,18 @@ def _edge(diagram: Any, edge: Edge, layout: Layout, fontname: str) -> None:
         diagram.dot.edge(edge.source, edge.target, **attrs)
 
 
-def _legend(edges: list[Edge], fontname: str) -> None:
+def _legend(layout: Layout, fontname: str) -> None:
     from diagrams import Node as Plain
 
     rows = []
     for kind in EDGE_LOOK:
-        if any(e.style == kind for e in edges):
+        if any(e.style == kind for e in layout.edges):
             color, style, words = EDGE_LOOK[kind]
             line = {"bold": "━━━━", "solid": "────", "dashed": "╌╌╌╌", "dotted": "┈┈┈┈"}[style]
             rows.append(f'<TR><TD><FONT COLOR="{color}">{line}</FONT></TD><TD ALIGN="LEFT">{words}</TD></TR>')
+    if layout.title.startswith("Drift"):
+        for color, _, _, words in DRIFT_LOOK.values():
+            rows.append(f'<TR><TD BGCOLOR="{color}"> </TD><TD ALIGN="LEFT">{html.escape(words)}</TD></TR>')
     table = '<TABLE BORDER="1" COLOR="#AEB6BE" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">'
     head = '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Security group rules</B></TD></TR>'
     Plain(f"<{table}{head}{''.join(rows)}</TABLE>>", nodeid="legend", shape="plaintext", fixedsize="false",

@@ -7,9 +7,11 @@ turns a Layout into a picture. Node and cluster ids are resource addresses, so o
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from topology.address import address, vpc_address
+from topology.graph import rule_address, rule_key, rule_spec
 from topology.model import ANYWHERE_CIDR, TIERS, Instance, Peer, Rule, SecurityGroup, Subnet, Topology, Vpc
 from topology.regions import zone_name
 
@@ -28,6 +30,7 @@ class Node:
     label: str
     icon: str
     level: int
+    status: str = ""  # drift: missing, changed or unmanaged
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Cluster:
     style: str
     nodes: list[Node] = field(default_factory=list)
     clusters: list[Cluster] = field(default_factory=list)
+    status: str = ""  # drift: missing, changed or unmanaged
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,7 @@ class Edge:
     source: str
     target: str
     labels: tuple[str, ...]
-    style: str  # internet, admin, ssh, tier, egress
+    style: str  # internet, admin, ssh, tier, egress; in a drift drawing also missing, unmanaged
     both: bool = False  # the same traffic is allowed back: one line with two arrowheads
 
 
@@ -75,22 +79,51 @@ class Layout:
         return found
 
 
-def layout(topology: Topology, my_ip: str | None = None) -> Layout:
-    """The layout of `topology`; `my_ip` (a /32) labels the admin node when known."""
+@dataclass(frozen=True)
+class Overlay:
+    """Drift to draw over the layout, as plain data from a diff: addresses, differences in words, extras."""
+
+    missing: frozenset[str] = frozenset()
+    changed: dict[str, str] = field(default_factory=dict)  # address -> "az should be ..., is ..."
+    unmanaged_rules: tuple[dict[str, Any], ...] = ()  # live rule specs on groups of the drawing
+    unmanaged: tuple[str, ...] = ()  # everything else in the account and not in the drawing, in words
+
+    def status(self, address: str) -> str:
+        return "missing" if address in self.missing else "changed" if address in self.changed else ""
+
+    def marker(self, address: str) -> str:
+        """The text marker for a drifted address (so the meaning does not rest on colour alone)."""
+        if address in self.missing:
+            return "MISSING "
+        if address in self.changed:
+            return f"CHANGED ({self.changed[address]}) "
+        return ""
+
+
+def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None = None) -> Layout:
+    """The layout of `topology`; `my_ip` (a /32) labels the admin node; `overlay` marks drift."""
     title = f"{topology.description or topology.name} ({topology.region})"
+    if overlay is not None:
+        title = f"Drift: {title}"
     region = Cluster(f"region/{topology.region}", f"Region {topology.region}", "region")
-    builder = _Builder(topology.region, my_ip)
+    builder = _Builder(topology.region, my_ip, overlay or Overlay())
     for vpc in topology.vpcs:
         region.clusters.append(builder.vpc(vpc))
+    if overlay is not None:
+        _mark(region, "", overlay)
+        if overlay.unmanaged:
+            text = "\n".join(["UNMANAGED: in the account, not in the drawing", *overlay.unmanaged])
+            region.clusters[0].nodes.append(Node("drift/unmanaged", text, "note", _LEVEL["gateway"], "unmanaged"))
     return Layout(title, builder.top(), [region], builder.bottom(), builder.edges(), builder.rows, builder.columns)
 
 
 class _Builder:
     """Walks the VPCs once, placing nodes and collecting edges and rows."""
 
-    def __init__(self, region: str, my_ip: str | None) -> None:
+    def __init__(self, region: str, my_ip: str | None, overlay: Overlay) -> None:
         self.region = region
         self.my_ip = my_ip
+        self.overlay = overlay
         self.outside: dict[str, Node] = {}
         self.edge_labels: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.rows: list[list[str]] = []
@@ -212,12 +245,19 @@ class _Builder:
         """Collect an edge for every pair of endpoints that a rule lets traffic pass between."""
         for group in vpc.security_groups:
             targets = self.endpoints(vpc, group)
-            for rule in group.ingress:
+            here = address(vpc, "security_group", group.name)
+            extra = [_rule_of(s) for s in self.overlay.unmanaged_rules if s["security_group"] == here]
+            for rule in [*group.ingress, *(r for d, r in extra if d == "ingress")]:
                 if rule.peer == Peer("security_group", group.name):
                     continue  # members reaching each other: said in the SG's label, not with n² lines
                 sources, style = self.peer_endpoints(vpc, rule.peer)
-                if style == "internet" and vpc.internet_gateway is not None and rule.peer.value == ANYWHERE_CIDR:
-                    self.add(INTERNET, sources[0], rule, "internet")
+                if rule not in group.ingress:
+                    style = "unmanaged"
+                elif rule_address(here, "ingress", rule_key(rule_spec(vpc, here, "ingress", rule))) in \
+                        self.overlay.missing:
+                    style = "missing"
+                if vpc.internet_gateway is not None and rule.peer.value == ANYWHERE_CIDR and sources[0] != INTERNET:
+                    self.add(INTERNET, sources[0], rule, style)
                 for source in sources:
                     for target in targets:
                         self.add(source, target, rule, style)
@@ -233,8 +273,9 @@ class _Builder:
         if style == "tier" and rule.protocol == "tcp" and rule.from_port == 22 == rule.to_port:
             style = "ssh"
         labels = self.edge_labels[(source, target, style)]
-        if rule.port_text not in labels:
-            labels.append(rule.port_text)
+        text = {"missing": "MISSING ", "unmanaged": "UNMANAGED "}.get(style, "") + rule.port_text
+        if text not in labels:
+            labels.append(text)
 
     def edges(self) -> list[Edge]:
         """The edges; a pair allowed both ways with the same ports becomes one two-headed line."""
@@ -278,3 +319,37 @@ def _all_nodes(cluster: Cluster) -> list[Node]:
     for child in cluster.clusters:
         found += _all_nodes(child)
     return found
+
+
+def _rule_of(spec: dict[str, Any]) -> tuple[str, Rule]:
+    """A live rule spec (from a diff) as a model rule, to draw it."""
+    protocols = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp"}
+    protocol = protocols.get(str(spec["protocol"]), str(spec["protocol"]))
+    low = None if protocol == "all" else spec["from_port"]
+    high = None if protocol == "all" else spec["to_port"]
+    if spec["peer_kind"] == "security_group":
+        peer = Peer("security_group", str(spec["peer"]).rsplit("/", 1)[-1])
+    else:
+        peer = Peer("cidr", str(spec["peer"]))
+    return str(spec["direction"]), Rule(protocol, low, high, peer)  # type: ignore[arg-type]
+
+
+def _mark(cluster: Cluster, parent: str, overlay: Overlay) -> None:
+    """Give drifted boxes and icons their status and a text marker, walking the tree once."""
+    resource = cluster.id[len(parent) + 1:] if parent and cluster.style == "security_group" else cluster.id
+    status = overlay.status(resource)
+    if status:
+        cluster.status = status
+        cluster.label = overlay.marker(resource) + cluster.label
+    for index, node in enumerate(cluster.nodes):
+        target = node.id
+        if node.icon == "route_table":  # which table a subnet uses is an association of that subnet
+            vpc = cluster.id.split("/subnet/")[0]
+            table = node.label.split("\n")[0].removeprefix("route table ")
+            association = f"{vpc}/route_table/{table}/association/{cluster.id.rsplit('/', 1)[-1]}"
+            target = association if overlay.status(association) else f"{vpc}/route_table/{table}"
+        node_status = overlay.status(target)
+        if node_status:
+            cluster.nodes[index] = replace(node, label=overlay.marker(target) + node.label, status=node_status)
+    for child in cluster.clusters:
+        _mark(child, cluster.id, overlay)

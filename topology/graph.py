@@ -33,6 +33,7 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "network_acl": ("vpc", "subnets"),
     "vpc": (),
 }
+MY_IP_MARK = "my-ip"
 PROTOCOL_NUMBERS = {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1"}
 KINDS = tuple(REFERENCES)
 
@@ -69,7 +70,7 @@ def rule_address(group_address: str, direction: str, rule_key: str) -> str:
 
 
 def resources(topology: Topology) -> list[Resource]:
-    """Every AWS resource the topology asks for; `my_ip` must already be filled (see `admin_ip.fill`)."""
+    """Every AWS resource the topology asks for; an unfilled `my_ip` (see `admin_ip.fill`) stays a mark."""
     found: list[Resource] = []
     for vpc in topology.vpcs:
         found += _vpc_resources(topology, vpc)
@@ -156,8 +157,8 @@ def rule_spec(vpc: Vpc, group_address: str, direction: str, rule: Rule) -> dict[
         peer_kind, peer_value = "cidr", subnet.cidr if subnet else peer.value
     elif peer.kind == "security_group":
         peer_kind, peer_value = "security_group", address(vpc, "security_group", peer.value)
-    elif peer.kind == "my_ip":
-        raise ValueError("my_ip must be filled before resources are made (topology.admin_ip.fill)")
+    elif peer.kind == "my_ip":  # unresolved: diff matches it to any single address (deploy fills it first)
+        peer_kind, peer_value = "cidr", MY_IP_MARK
     else:
         peer_kind, peer_value = "cidr", peer.value
     protocol = "-1" if rule.protocol == "all" else rule.protocol

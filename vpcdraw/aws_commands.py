@@ -46,6 +46,18 @@ def add_commands(commands: Any) -> None:
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.set_defaults(run=_destroy)
 
+    diff = commands.add_parser(
+        "diff", help="hold the drawing against a live VPC and list the drift",
+        description="Compare the topology with a live VPC, built by vpcdraw or by hand (found by --vpc-id, our "
+                    "tags, or its CIDR). Read-only: needs only what AmazonVPCReadOnlyAccess allows. Exit 0 in sync, "
+                    "2 drift, 1 error.")
+    _file_and_aws_options(diff)
+    diff.add_argument("--vpc-id", help="the VPC to check (default: found by tags, then by CIDR)")
+    diff.add_argument("--json", action="store_true",
+                      help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
+    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg or .dot)")
+    diff.set_defaults(run=_diff)
+
     local = commands.add_parser(
         "local", help="the embedded local AWS (a moto server) for trying vpcdraw without an account",
         description="Start, check or stop a local AWS on 127.0.0.1. Use it with --local on any AWS command, "
@@ -185,6 +197,49 @@ def _destroy(args: argparse.Namespace) -> int:
         return 1
     print(f"Destroyed {len(outcome.done)} resources.")
     return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from deploy.workflow import drift
+
+    topology, ec2 = _session(args)
+    found, _ = drift(ec2, topology, resolve_my_ip(args.my_ip), args.vpc_id)
+    if args.output:
+        from render import render
+
+        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found))
+        print(f"wrote {drawing.path}", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(found.to_json(), indent=2, ensure_ascii=False, default=str))
+        return 0 if found.in_sync else 2
+    print(f"Topology '{topology.name}' against the live VPC: {'in sync' if found.in_sync else 'DRIFT'}")
+    for title, items in (("missing (in the drawing, not in the account)", found.missing),
+                         ("unmanaged (in the account, not in the drawing)", found.unmanaged),
+                         ("changed", found.changed)):
+        if items:
+            print(f"  {title}:")
+        for item in items:
+            change = f": {item.attribute} should be {item.expected!r}, is {item.actual!r}" if item.attribute else ""
+            print(f"    {item.detail} ({item.address}){change}")
+    if found.not_checked:
+        print(f"  not checked (these credentials may not describe them): {', '.join(found.not_checked)}")
+    for note in found.notes:
+        print(f"  note: {note}")
+    return 0 if found.in_sync else 2
+
+
+def _overlay(found: Any) -> Any:
+    """The drift as the plain data the drawing takes."""
+    from render.layout import Overlay
+
+    changed: dict[str, str] = {}
+    for item in found.changed:
+        words = f"{item.attribute} should be {item.expected}, is {item.actual}"
+        changed[item.address] = f"{changed[item.address]}; {words}" if item.address in changed else words
+    rules = tuple(i.spec for i in found.unmanaged if i.kind == "security_group_rule" and i.spec)
+    others = tuple(f"{i.detail} ({i.address})" for i in found.unmanaged if not (i.kind == "security_group_rule"
+                                                                                and i.spec))
+    return Overlay(frozenset(i.address for i in found.missing), changed, rules, others)
 
 
 def _local(args: argparse.Namespace) -> int:

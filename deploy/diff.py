@@ -1,0 +1,190 @@
+"""Drift: the drawing held against a live VPC, built by vpcdraw or by hand, matched by natural keys.
+
+Missing: in the drawing, not in the account. Unmanaged: in the VPC, not in the drawing. Changed: an
+attribute differs. Names, tags and descriptions are the builder's own business, and AWS's defaults
+(main route table, default security group and network ACL, the default egress rule) are not drift.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from topology.errors import VpcdrawError
+from topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource
+from topology.model import Topology
+
+from .aws import AwsError, Ec2
+from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live, tags_of
+
+NOT_DRIFT = {"name"}  # Name tags: students name things their own way
+# A group found by its rules may carry any name; descriptions are free text.
+NOT_DRIFT_BY_KIND = {"security_group": {"description", "group_name"}, "security_group_rule": {"description"}}
+PARENT = {"route": "route_table", "route_table_association": "route_table", "security_group_rule": "security_group"}
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One difference, with its natural key in words (`tcp/22 from 0.0.0.0/0 on SG private`)."""
+
+    kind: str
+    address: str
+    detail: str
+    attribute: str | None = None
+    expected: Any = None
+    actual: Any = None
+    spec: dict[str, Any] | None = field(default=None, compare=False)  # the live one, for the drift drawing
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind, "address": self.address, "detail": self.detail}
+        if self.attribute is not None:
+            data.update(attribute=self.attribute, expected=self.expected, actual=self.actual)
+        return data
+
+
+@dataclass
+class Drift:
+    """The verdict of a diff; `in_sync` when nothing that could be checked differs."""
+
+    missing: list[DriftItem] = field(default_factory=list)
+    unmanaged: list[DriftItem] = field(default_factory=list)
+    changed: list[DriftItem] = field(default_factory=list)
+    not_checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def in_sync(self) -> bool:
+        return not (self.missing or self.unmanaged or self.changed)
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"in_sync", "missing", "unmanaged", "changed", "not_checked"}` as the issue's contract says."""
+        return {"in_sync": self.in_sync, "missing": [i.to_json() for i in self.missing],
+                "unmanaged": [i.to_json() for i in self.unmanaged], "changed": [i.to_json() for i in self.changed],
+                "not_checked": self.not_checked, "notes": self.notes}
+
+
+def find_vpcs(ec2: Ec2, topology: Topology, vpc_id: str | None) -> dict[str, str]:
+    """The live VPC for each of the topology's VPCs: `--vpc-id`, else our tags, else its CIDR (and Name)."""
+    if vpc_id and len(topology.vpcs) != 1:
+        raise VpcdrawError(f"--vpc-id picks one VPC, but topology '{topology.name}' has {len(topology.vpcs)}")
+    chosen: dict[str, str] = {}
+    for vpc in topology.vpcs:
+        here = f"vpc/{vpc.name}"
+        if vpc_id:
+            try:
+                ec2.call("DescribeVpcs", VpcIds=[vpc_id])
+            except AwsError as error:
+                if error.code == "InvalidVpcID.NotFound":
+                    raise VpcdrawError(f"there is no VPC {vpc_id} in {topology.region}") from None
+                raise
+            chosen[here] = vpc_id
+            continue
+        tagged = ec2.paginate("DescribeVpcs", "Vpcs", Filters=[
+            {"Name": f"tag:{TOPOLOGY_TAG}", "Values": [topology.name]},
+            {"Name": f"tag:{ADDRESS_TAG}", "Values": [here]}])
+        candidates = tagged or ec2.paginate("DescribeVpcs", "Vpcs", Filters=[{"Name": "cidr", "Values": [vpc.cidr]}])
+        if len(candidates) > 1 and vpc.label:
+            named = [c for c in candidates if tags_of(c).get("Name") == vpc.label]
+            candidates = named or candidates
+        if not candidates:
+            raise VpcdrawError(f"no VPC in {topology.region} has the CIDR {vpc.cidr} of {here}; give --vpc-id")
+        if len(candidates) > 1:
+            listing = ", ".join(f"{c['VpcId']} ({tags_of(c).get('Name', 'no name')})" for c in candidates)
+            raise VpcdrawError(f"{len(candidates)} VPCs in {topology.region} have the CIDR {vpc.cidr}: {listing}; "
+                               "choose one with --vpc-id")
+        chosen[here] = str(candidates[0]["VpcId"])
+    return chosen
+
+
+def diff(desired: list[Resource], live: Live) -> Drift:
+    """Compare the drawing's resources with the live ones."""
+    want = {r.address: r for r in desired}
+    drift = Drift(not_checked=sorted(live.not_checked))
+    for resource in desired:
+        have = live.resources.get(resource.address)
+        if resource.kind in live.not_checked or (resource.kind == "security_group_rule"
+                                                 and "security_group" in live.not_checked):
+            continue
+        if have is None:
+            parent = resource.spec.get(PARENT.get(resource.kind, ""), "")
+            if parent and parent not in live.resources:
+                continue  # said once, with its parent
+            drift.missing.append(DriftItem(resource.kind, resource.address, describe(resource)))
+            continue
+        ignored = NOT_DRIFT | NOT_DRIFT_BY_KIND.get(resource.kind, set())
+        for key, value in resource.spec.items():
+            current = have.spec.get(key)
+            if key in ignored or (key == "image" and str(value).startswith("resolve:ssm:")):
+                continue
+            if isinstance(value, list):
+                value, current = sorted(value, key=repr), sorted(current or [], key=repr)
+            if value != current:
+                drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key, value,
+                                               current))
+    for address, have in sorted(live.resources.items()):
+        if address not in want:
+            drift.unmanaged.append(DriftItem(have.kind, live.ids.get(address, address), describe(have),
+                                             spec=have.spec))
+    for kind, aws_id, what in live.foreign:
+        drift.unmanaged.append(DriftItem(kind, aws_id, f"{kind.replace('_', ' ')} {what}"))
+    _moved_associations(drift)
+    if live.my_ip:
+        drift.notes.append(f"my IP is {live.my_ip} in the account")
+    return drift
+
+
+def _moved_associations(drift: Drift) -> None:
+    """A subnet missing from one table and found in another is one change: the table it uses."""
+    unmanaged = {i.detail: i for i in drift.unmanaged if i.kind == "route_table_association"}
+    for item in list(drift.missing):
+        if item.kind != "route_table_association":
+            continue
+        subnet = item.detail.split(" uses ")[0]
+        moved = next((u for d, u in unmanaged.items() if d.split(" uses ")[0] == subnet), None)
+        if moved is None:
+            continue
+        drift.missing.remove(item)
+        drift.unmanaged.remove(moved)
+        expected = item.detail.split(" uses route table ")[1]
+        actual = moved.detail.split(" uses route table ")[1]
+        drift.changed.append(DriftItem(item.kind, item.address, item.detail, "route_table", expected, actual))
+
+
+def describe(resource: Resource) -> str:
+    """A resource's natural key in words, as a reviewer says it."""
+    spec, kind = resource.spec, resource.kind
+    short = resource.address.rsplit("/", 1)[-1]
+    if kind == "subnet":
+        return f"subnet {short} {spec.get('cidr')}"
+    if kind == "security_group_rule":
+        return rule_words(spec)
+    if kind == "route":
+        return (f"route {spec.get('destination')} to {_name(spec.get('target'))} in route table "
+                f"{_name(spec.get('route_table'))}")
+    if kind == "route_table_association":
+        return f"subnet {_name(spec.get('subnet'))} uses route table {_name(spec.get('route_table'))}"
+    if kind == "vpc":
+        return f"VPC {spec.get('cidr')}"
+    return f"{kind.replace('_', ' ')} {short}"
+
+
+def rule_words(spec: dict[str, Any]) -> str:
+    """`tcp/22 from 0.0.0.0/0 on SG private`."""
+    protocol = {v: k for k, v in PROTOCOL_NUMBERS.items()}.get(str(spec["protocol"]), str(spec["protocol"]))
+    if protocol == "all":
+        ports = "all traffic"
+    elif spec["from_port"] == spec["to_port"]:
+        ports = f"{protocol}/{spec['from_port']}"
+    else:
+        ports = f"{protocol}/{spec['from_port']}-{spec['to_port']}"
+    peer = spec["peer"]
+    if spec["peer_kind"] == "security_group":
+        peer = f"SG {_name(peer)}"
+    elif peer == MY_IP_MARK:
+        peer = "my IP"
+    side = "from" if spec["direction"] == "ingress" else "to"
+    return f"{ports} {side} {peer} on SG {_name(spec['security_group'])}"
+
+
+def _name(address: Any) -> str:
+    return str(address).rsplit("/", 1)[-1] if address else "(none)"
