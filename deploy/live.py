@@ -112,6 +112,9 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     rules = describe("security_group_rule", "DescribeSecurityGroupRules", "SecurityGroupRules",
                      Filters=[{"Name": "group-id", "Values": group_ids}]) if group_ids else []
     vpc_address = {live.ids[a]: a for a in list(live.ids) if live.resources[a].kind == "vpc"}
+    if "instance" in live.not_checked:  # AmazonVPCReadOnlyAccess has no DescribeInstances: see their interfaces
+        live.not_checked.discard("instance")
+        found["interfaces"] = describe("instance", "DescribeNetworkInterfaces", "NetworkInterfaces", Filters=by_vpc)
     _Reader(live, wanted, vpc_address).run(found, rules)
     return live
 
@@ -196,6 +199,9 @@ class _Reader:
         for reservation in found["instances"]:
             for instance in reservation.get("Instances", []):
                 self.instance(instance)
+        for interface in found.get("interfaces", []):
+            if interface.get("Attachment", {}).get("InstanceId"):
+                self.instance_by_interface(interface)
 
     def group(self, group: dict[str, Any], match: str) -> None:
         spec = {"vpc": self.vpc_address.get(group["VpcId"]), "group_name": group["GroupName"],
@@ -296,6 +302,18 @@ class _Reader:
         if wanted is not None and peer_kind == "security_group" and not spec["description"]:
             spec["description"] = wanted.spec["description"]  # moto drops these descriptions; AWS keeps them
         self.live.add(Resource(address, "security_group_rule", spec), rule["SecurityGroupRuleId"], owned=False)
+
+    def instance_by_interface(self, interface: dict[str, Any]) -> None:
+        """An instance seen through its network interface: subnet, groups and public address, but no Name tag."""
+        instance_id = interface["Attachment"]["InstanceId"]
+        groups = sorted({self.address_of.get(g["GroupId"], g["GroupId"]) for g in interface.get("Groups", [])})
+        subnet = self.address_of.get(interface.get("SubnetId", ""))
+        match = self.match("instance", subnet=subnet, security_groups=groups)
+        unseen = self.wanted[match].spec if match else {}  # type and image are not on the interface
+        spec = {"subnet": subnet, "security_groups": groups, "instance_type": unseen.get("instance_type"),
+                "image": unseen.get("image"), "public_ip": bool(interface.get("Association", {}).get("PublicIp")),
+                "name": unseen.get("name", "")}
+        self.place("instance", instance_id, interface, spec, match)
 
     def network_acl(self, acl: dict[str, Any]) -> None:
         if acl.get("IsDefault"):

@@ -118,7 +118,7 @@ def _vpc_resources(topology: Topology, vpc: Vpc) -> list[Resource]:
     for instance in vpc.instances:
         out.append(Resource(address(vpc, "instance", instance.name), "instance", {
             "subnet": address(vpc, "subnet", instance.subnet),
-            "security_groups": [address(vpc, "security_group", g) for g in instance.security_groups],
+            "security_groups": sorted(address(vpc, "security_group", g) for g in instance.security_groups),
             "instance_type": instance.instance_type, "image": instance.image, "public_ip": instance.public_ip,
             "name": name_tag(instance.label, instance.name)},
             after=(igw_address,) if instance.public_ip and igw_address else ()))
