@@ -59,9 +59,9 @@ def test_diff_with_vpc_read_only_access(enforcing, monkeypatch, assignment):
     ec2_admin = boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=enforcing, **admin)
     vpc_id = build_by_hand(ec2_admin, open_ssh=True)
     as_reviewer = boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=enforcing, **reviewer)
-    with pytest.raises(Exception, match="UnauthorizedOperation|AccessDenied"):
+    with pytest.raises(Exception, match=r"UnauthorizedOperation|AccessDenied"):
         as_reviewer.create_vpc(CidrBlock="10.1.0.0/16")  # the policy is enforced
-    with pytest.raises(Exception, match="UnauthorizedOperation|AccessDenied"):
+    with pytest.raises(Exception, match=r"UnauthorizedOperation|AccessDenied"):
         as_reviewer.describe_instances()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", reviewer["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", reviewer["aws_secret_access_key"])
