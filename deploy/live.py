@@ -7,6 +7,7 @@ to the model by natural key (a subnet by CIDR, a security group by name) and oth
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,15 +65,7 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     live = Live()
     wanted = {r.address: r for r in desired}
     tag_filter = [{"Name": f"tag:{TOPOLOGY_TAG}", "Values": [topology]}]
-
-    def describe(kind: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
-        try:
-            return ec2.paginate(operation, key, **params)
-        except AwsError as error:
-            if error.code in DENIED or error.code.startswith("AccessDenied"):
-                live.not_checked.add(kind)
-                return []
-            raise
+    describe = tolerant(ec2, live.not_checked)
 
     if vpcs is None:
         found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter)
@@ -91,6 +84,31 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     vpc_ids = [v["VpcId"] for v in found_vpcs]
     if not vpc_ids:
         return live
+    found, rules = describe_inside(describe, vpc_ids, tag_filter, live.not_checked)
+    vpc_address = {live.ids[a]: a for a in list(live.ids) if live.resources[a].kind == "vpc"}
+    _Reader(live, wanted, vpc_address).run(found, rules)
+    return live
+
+
+Describe = Callable[..., list[dict[str, Any]]]
+
+
+def tolerant(ec2: Ec2, not_checked: set[str]) -> Describe:
+    """A paginated describe(kind, operation, key, **params) that records denied kinds instead of failing."""
+    def describe(kind: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        try:
+            return ec2.paginate(operation, key, **params)
+        except AwsError as error:
+            if error.code in DENIED or error.code.startswith("AccessDenied"):
+                not_checked.add(kind)
+                return []
+            raise
+    return describe
+
+
+def describe_inside(describe: Describe, vpc_ids: list[str], tag_filter: list[dict[str, Any]], not_checked: set[str]
+                    ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """Everything inside the VPCs, one paginated call per kind in parallel, and their groups' rules."""
     by_vpc = [{"Name": "vpc-id", "Values": vpc_ids}]
     calls = {
         "subnets": ("DescribeSubnets", "Subnets", {"Filters": by_vpc}),
@@ -111,12 +129,10 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     group_ids = [g["GroupId"] for g in found["groups"]]
     rules = describe("security_group_rule", "DescribeSecurityGroupRules", "SecurityGroupRules",
                      Filters=[{"Name": "group-id", "Values": group_ids}]) if group_ids else []
-    vpc_address = {live.ids[a]: a for a in list(live.ids) if live.resources[a].kind == "vpc"}
-    if "instance" in live.not_checked:  # AmazonVPCReadOnlyAccess has no DescribeInstances: see their interfaces
-        live.not_checked.discard("instance")
+    if "instance" in not_checked:  # AmazonVPCReadOnlyAccess has no DescribeInstances: see their interfaces
+        not_checked.discard("instance")
         found["interfaces"] = describe("instance", "DescribeNetworkInterfaces", "NetworkInterfaces", Filters=by_vpc)
-    _Reader(live, wanted, vpc_address).run(found, rules)
-    return live
+    return found, rules
 
 
 class _Reader:
@@ -140,7 +156,8 @@ class _Reader:
         owned = bool(address) and tags.get(TOPOLOGY_TAG) is not None
         address = address or match
         if not address:
-            self.live.foreign.append((kind, aws_id, tags.get("Name", "") or aws_id))
+            what = tags.get("Name", "") or aws_id
+            self.live.foreign.append((kind, aws_id, f"{what} {spec['cidr']}" if "cidr" in spec else what))
             return
         self.live.add(Resource(address, kind, spec), aws_id, owned)
         self.address_of[aws_id] = address

@@ -58,6 +58,18 @@ def add_commands(commands: Any) -> None:
     diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg or .dot)")
     diff.set_defaults(run=_diff)
 
+    imports = commands.add_parser(
+        "import", help="write a topology file from a live VPC (and draw it)",
+        description="Read a live VPC (read-only) into a topology file that reads like a hand-written one: names "
+                    "from Name tags, tiers from routes. Without --vpc-id: the region's only non-default VPC.")
+    imports.add_argument("--vpc-id", help="the VPC to import")
+    imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
+    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg or .dot)")
+    imports.add_argument("--local", action="store_true", help="use the embedded local AWS (also VPCDRAW_LOCAL=1)")
+    imports.add_argument("--region", help="the region to read (default: the standard AWS configuration)")
+    imports.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
+    imports.set_defaults(run=_import)
+
     local = commands.add_parser(
         "local", help="the embedded local AWS (a moto server) for trying vpcdraw without an account",
         description="Start, check or stop a local AWS on 127.0.0.1. Use it with --local on any AWS command, "
@@ -213,19 +225,73 @@ def _diff(args: argparse.Namespace) -> int:
         print(json.dumps(found.to_json(), indent=2, ensure_ascii=False, default=str))
         return 0 if found.in_sync else 2
     print(f"Topology '{topology.name}' against the live VPC: {'in sync' if found.in_sync else 'DRIFT'}")
-    for title, items in (("missing (in the drawing, not in the account)", found.missing),
-                         ("unmanaged (in the account, not in the drawing)", found.unmanaged),
-                         ("changed", found.changed)):
-        if items:
-            print(f"  {title}:")
-        for item in items:
-            change = f": {item.attribute} should be {item.expected!r}, is {item.actual!r}" if item.attribute else ""
-            print(f"    {item.detail} ({item.address}){change}")
+    for owner, lines in _by_resource(found).items():
+        print(f"  {owner}:")
+        for line in lines:
+            print(f"    {line}")
     if found.not_checked:
         print(f"  not checked (these credentials may not describe them): {', '.join(found.not_checked)}")
     for note in found.notes:
         print(f"  note: {note}")
     return 0 if found.in_sync else 2
+
+
+def _import(args: argparse.Namespace) -> int:
+    from deploy.aws import Ec2, configuration
+    from deploy.importer import import_vpc
+    from deploy.workflow import wants_local
+    from topology.serialize import to_json
+    from topology.source import to_python
+    from topology.validate import validate
+
+    region = args.region or configuration(args.profile).region
+    if not region:
+        raise VpcdrawError("which region? give --region or set AWS_REGION")
+    if wants_local(args.local):
+        from deploy import local
+
+        ec2 = Ec2(region, endpoint=local.start().endpoint, local_server=True)
+    else:
+        ec2 = Ec2(region, profile=args.profile)
+    warnings: list[str] = []
+    topology = import_vpc(ec2, args.vpc_id, warnings)
+    problems = validate(topology)
+    for line in warnings + [str(p) for p in problems]:
+        print(f"vpcdraw: warning: {line}", file=sys.stderr)
+    if any(p.severity == "error" for p in problems):
+        raise VpcdrawError("the imported topology does not pass check (above); please report this as a bug")
+    header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."
+    text = to_json(topology) if args.output and args.output.suffix == ".json" else to_python(topology, header)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if args.png:
+        from render import render
+
+        print(f"wrote {render(topology, args.png).path}", file=sys.stderr)
+    return 0
+
+
+def _by_resource(found: Any) -> dict[str, list[str]]:
+    """Drift lines grouped under the resource they belong to (a rule under its group, a route under its table)."""
+    grouped: dict[str, list[str]] = {}
+    for mark, word, items in (("-", "missing", found.missing), ("+", "unmanaged", found.unmanaged),
+                              ("~", "changed", found.changed)):
+        for item in items:
+            owner, _, rest = item.detail.partition(" on SG ")
+            if rest:
+                owner, what = f"security group {rest}", owner
+            elif " in route table " in item.detail:
+                what, _, table = item.detail.partition(" in route table ")
+                owner = f"route table {table}"
+            else:
+                owner, what = item.detail, ""
+            change = f"{item.attribute} should be {item.expected!r}, is {item.actual!r}" if item.attribute else ""
+            text = " ".join(part for part in (f"{mark} {word}", what, change, f"({item.address})") if part)
+            grouped.setdefault(owner, []).append(text)
+    return grouped
 
 
 def _overlay(found: Any) -> Any:

@@ -16,8 +16,11 @@ def load_valid(file: Path) -> Topology:
 
     topology = load(file)
     problems = validate(topology)
-    if problems:
-        raise InvalidTopology(str(file), problems)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        raise InvalidTopology(str(file), errors)
+    for problem in problems:
+        print(f"vpcdraw: warning: {problem}", file=sys.stderr)
     return topology
 
 

@@ -102,5 +102,6 @@ def test_diff_cli_json_exit_codes_and_drawing(cli, endpoint, monkeypatch, boto, 
     assert "MISSING tcp/3306" in svg and "UNMANAGED tcp/22" in svg
     human = cli("diff", source, "--vpc-id", vpc_id)
     assert human.code == 2
-    assert "tcp/22 from 0.0.0.0/0 on SG private" in human.out
+    assert "  security group private:\n    - missing tcp/3306 from SG public (" in human.out
+    assert "    + unmanaged tcp/22 from 0.0.0.0/0 (sgr-" in human.out
     assert cli("diff", source, "--vpc-id", "vpc-00000000").code == 1

@@ -57,3 +57,13 @@ def test_json_with_junk_in_any_place_is_read_or_refused_with_load_error(topology
         assert str(error) and "\n" not in str(error)
     else:
         validate(loaded)  # a readable document may still be invalid, but never crashes validation
+
+
+@given(topologies())
+@settings(max_examples=100, deadline=None)
+def test_generated_topologies_round_trip_through_python_source(topology):
+    from topology.source import to_python
+
+    namespace: dict = {}
+    exec(compile(to_python(topology), "<written>", "exec"), namespace)
+    assert namespace["topology"] == topology

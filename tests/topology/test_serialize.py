@@ -63,3 +63,13 @@ def test_huge_numbers_load_and_fail_validation_not_the_reader(assignment):
     data["vpcs"][0]["security_groups"][0]["ingress"][0].update(from_port=10**30, to_port=10**30)
     problems = validate(from_dict(data))
     assert any("port 1000000000000000000000000000000 is outside 0-65535" in p.message for p in problems)
+
+
+def test_python_source_round_trips_the_examples(assignment, service, tmp_path):
+    from topology import load
+    from topology.source import to_python
+
+    for topology in (assignment, service):
+        path = tmp_path / f"{topology.name}-written.py"
+        path.write_text(to_python(topology), encoding="utf-8")
+        assert load(path) == topology

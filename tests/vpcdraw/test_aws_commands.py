@@ -157,3 +157,29 @@ def test_a_real_account_needs_confirmation_and_never_guesses_it(cli, remote_endp
     applied = cli("apply", source, "--yes")
     assert applied.code == 0, applied.err
     assert cli("plan", source, "--detailed-exitcode").code == 0
+
+
+def test_import_writes_a_file_that_checks_draws_and_diffs_in_sync(cli, aws, boto, tmp_path):
+    from tests.deploy.test_diff import build_by_hand
+
+    vpc_id = build_by_hand(boto)
+    out, png = tmp_path / "imported.py", tmp_path / "imported.png"
+    result = cli("import", "--region", "ap-northeast-2", "-o", out, "--png", png)  # the only non-default VPC
+    assert result.code == 0, result.err
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert out.read_text(encoding="utf-8").startswith(f'"""Imported by `vpcdraw import` from {vpc_id}')
+    assert cli("check", out).code == 0
+    assert cli("diff", out, "--vpc-id", vpc_id).code == 0
+
+
+def test_check_lists_warnings_but_passes(cli, tmp_path):
+    path = tmp_path / "odd.py"
+    path.write_text("from topology import TopologyBuilder\n"
+                    "t = TopologyBuilder('odd', region='ap-northeast-2')\n"
+                    "vpc = t.vpc('main', '10.0.0.0/16')\n"
+                    "vpc.subnet('inside', '10.0.0.0/24', az='a', tier='private')\n"
+                    "vpc.nat_gateway('nat', subnet='inside')\n"
+                    "topology = t.build()\n")
+    result = cli("check", path)
+    assert result.code == 0
+    assert "vpcdraw: warning: vpc/main/nat_gateway/nat: sits in subnet 'inside'" in result.err

@@ -84,7 +84,7 @@ def _check_gateways(vpc: Vpc) -> list[Problem]:
             problems.append(
                 Problem(where, f"sits in subnet '{nat.subnet}', whose route table sends no 0.0.0.0/0 to an "
                         "internet gateway, so it cannot reach the internet; put it in a public subnet",
-                        "NatGatewayNotPublic")
+                        "NatGatewayNotPublic", "warning")
             )
     return problems
 

@@ -17,6 +17,7 @@ class Problem:
     address: str
     message: str
     code: str = ""
+    severity: str = "error"  # a "warning" is odd but deployable (an account as it was found, say)
 
     def __str__(self) -> str:
         suffix = f" [{self.code}]" if self.code else ""
