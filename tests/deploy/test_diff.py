@@ -105,3 +105,15 @@ def test_diff_cli_json_exit_codes_and_drawing(cli, endpoint, monkeypatch, boto, 
     assert "  security group private:\n    - missing tcp/3306 from SG public (" in human.out
     assert "    + unmanaged tcp/22 from 0.0.0.0/0 (sgr-" in human.out
     assert cli("diff", source, "--vpc-id", "vpc-00000000").code == 1
+
+
+def test_a_vpc_deployed_by_vpcdraw_is_found_by_its_tags_and_in_sync(connect, boto, assignment):
+    from deploy.apply import apply
+    from deploy.workflow import plan
+
+    ec2 = connect()
+    boto.create_vpc(CidrBlock="172.16.0.0/16")  # same CIDR, not ours: the tags decide
+    made, wanted, live = plan(ec2, assignment, "203.0.113.10")
+    apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+    found, _ = drift(ec2, assignment, "203.0.113.10", None)
+    assert found.in_sync, found.to_json()
