@@ -36,6 +36,8 @@ def add_commands(commands: Any) -> None:
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, metavar="N",
                        help=f"AWS calls at once (default {DEFAULT_PARALLELISM})")
+    apply.add_argument("--allow", action="append", default=[], metavar="RULE",
+                       help="apply despite a high-severity lint finding of this rule (e.g. VD001); repeatable")
     apply.set_defaults(run=_apply)
 
     destroy = commands.add_parser(
@@ -160,6 +162,14 @@ def _apply(args: argparse.Namespace) -> int:
 
     if args.parallelism < 1:
         raise VpcdrawError(f"--parallelism {args.parallelism} must be 1 or more")
+    from topology.analysis.lint import at_or_above, lint
+
+    blocking = [f for f in at_or_above(lint(load_valid(args.file)), "high") if f.rule not in args.allow]
+    if blocking:
+        for finding in blocking:
+            print(f"  {finding}", file=sys.stderr)
+        rules = " ".join(f"--allow {r}" for r in sorted({f.rule for f in blocking}))
+        raise VpcdrawError(f"{len(blocking)} high-severity lint findings (above); fix them, or apply with {rules}")
     topology, ec2 = _session(args)
     made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))
     _show(made, topology, ec2, wanted)
@@ -236,28 +246,42 @@ def _diff(args: argparse.Namespace) -> int:
     return 0 if found.in_sync else 2
 
 
-def _import(args: argparse.Namespace) -> int:
+def _reader(region: str | None, profile: str | None, use_local: bool) -> Any:
+    """A client for commands that read an account without a topology file (import, lint --vpc-id)."""
     from deploy.aws import Ec2, configuration
-    from deploy.importer import import_vpc
     from deploy.workflow import wants_local
+
+    region = region or configuration(profile).region
+    if not region:
+        raise VpcdrawError("which region? give --region or set AWS_REGION")
+    if wants_local(use_local):
+        from deploy import local
+
+        return Ec2(region, endpoint=local.start().endpoint, local_server=True)
+    return Ec2(region, profile=profile)
+
+
+def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool) -> Any:
+    """A live VPC read into a topology (warnings to stderr)."""
+    from deploy.importer import import_vpc
+
+    warnings: list[str] = []
+    topology = import_vpc(_reader(region, profile, use_local), vpc_id, warnings)
+    for line in warnings:
+        print(f"vpcdraw: warning: {line}", file=sys.stderr)
+    return topology
+
+
+def _import(args: argparse.Namespace) -> int:
     from topology.serialize import to_json
     from topology.source import to_python
     from topology.validate import validate
 
-    region = args.region or configuration(args.profile).region
-    if not region:
-        raise VpcdrawError("which region? give --region or set AWS_REGION")
-    if wants_local(args.local):
-        from deploy import local
-
-        ec2 = Ec2(region, endpoint=local.start().endpoint, local_server=True)
-    else:
-        ec2 = Ec2(region, profile=args.profile)
-    warnings: list[str] = []
-    topology = import_vpc(ec2, args.vpc_id, warnings)
+    topology = imported(args.vpc_id, args.region, args.profile, args.local)
+    region = topology.region
     problems = validate(topology)
-    for line in warnings + [str(p) for p in problems]:
-        print(f"vpcdraw: warning: {line}", file=sys.stderr)
+    for problem in problems:
+        print(f"vpcdraw: warning: {problem}", file=sys.stderr)
     if any(p.severity == "error" for p in problems):
         raise VpcdrawError("the imported topology does not pass check (above); please report this as a bug")
     header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."

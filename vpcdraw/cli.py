@@ -14,6 +14,7 @@ from pathlib import Path
 from topology.errors import InvalidTopology, VpcdrawError
 
 from . import __version__
+from .analysis_commands import add_analysis_commands
 from .aws_commands import add_commands
 from .common import load_valid, resolve_my_ip
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--profile", help="the AWS profile to check (default: the standard configuration)")
     doctor.set_defaults(run=_doctor)
     add_commands(commands)
+    add_analysis_commands(commands)
     return parser
 
 

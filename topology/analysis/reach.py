@@ -1,0 +1,309 @@
+"""Reachability: can traffic from A reach B on a port, and if not, which component blocks it.
+
+A networkx graph holds the hops (internet, internet gateway, route tables, network ACLs, subnets,
+security groups, hosts); each question walks the shortest path and checks every hop, as AWS
+Reachability Analyzer explains a path. Pure: it works on a drawing before anything is deployed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..errors import VpcdrawError
+from ..model import ANYWHERE_CIDR, TIERS, NetworkAclEntry, Rule, SecurityGroup, Subnet, Topology, Vpc
+from ..ports import parse_ports
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+INTERNET, MY_IP = "internet", "my-ip"
+EPHEMERAL = (1024, 65535)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Something traffic starts from or arrives at: outside (internet, my IP, a CIDR) or a host in a subnet."""
+
+    name: str
+    subnet: Subnet | None = None  # None: outside the VPC
+    groups: tuple[SecurityGroup, ...] = ()
+    public_ip: bool | None = None  # None: any host of the subnet, which may be given one
+    cidr: str | None = None  # outside: the block it stands for (None: any address, the internet)
+    my_ip: bool = False
+
+    @property
+    def outside(self) -> bool:
+        return self.subnet is None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One question answered: the hops walked, and the blocking one when it is unreachable."""
+
+    source: str
+    target: str
+    port: str
+    reachable: bool
+    path: tuple[str, ...]
+    blocked: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"from": self.source, "to": self.target, "port": self.port, "reachable": self.reachable,
+                "path": list(self.path), "blocked": self.blocked}
+
+
+def endpoints(topology: Topology, name: str, my_ip: str | None = None) -> list[Endpoint]:
+    """What a FROM or TO word names: internet, my-ip, a CIDR, a tier, a subnet, a security group or a host."""
+    vpc = topology.vpcs[0]
+    if name == INTERNET:
+        return [Endpoint("internet")]
+    if name in (MY_IP, "my_ip"):
+        return [Endpoint("my IP", cidr=my_ip, my_ip=True)]
+    if "/" in name or name.replace(".", "").isdigit():
+        try:
+            block = ipaddress.IPv4Network(name if "/" in name else f"{name}/32", strict=False)
+        except ValueError:
+            raise VpcdrawError(f"'{name}' is not a CIDR, and no subnet, group or host has that name") from None
+        inside = [s for s in vpc.subnets if block.subnet_of(ipaddress.IPv4Network(s.cidr))]
+        return _subnet_endpoints(vpc, inside[0]) if inside else [Endpoint(str(block), cidr=str(block))]
+    if name in TIERS:
+        return [e for s in vpc.subnets if s.tier == name for e in _subnet_endpoints(vpc, s)]
+    subnet = vpc.subnet(name)
+    if subnet is not None:
+        return _subnet_endpoints(vpc, subnet)
+    host = next((i for i in vpc.instances if i.name == name), None)
+    if host is not None:
+        subnet = vpc.subnet(host.subnet)
+        groups = tuple(g for g in vpc.security_groups if g.name in host.security_groups)
+        return [Endpoint(host.name, subnet, groups, host.public_ip)]
+    group = vpc.security_group(name)
+    if group is not None:
+        hosts = [i.name for i in vpc.instances if group.name in i.security_groups]
+        if hosts:
+            return [e for h in hosts for e in endpoints(topology, h, my_ip)]
+        return [e for s in vpc.protected_subnets(group) for e in _subnet_endpoints(vpc, s)]
+    known = ", ".join(["internet", "my-ip", "a CIDR", *TIERS])
+    raise VpcdrawError(f"'{name}' names nothing in topology '{topology.name}' (try {known}, or a subnet, "
+                       "security group or host name)")
+
+
+def _subnet_endpoints(vpc: Vpc, subnet: Subnet) -> list[Endpoint]:
+    hosts = [i for i in vpc.instances if i.subnet == subnet.name]
+    if hosts:
+        return [Endpoint(h.name, subnet, tuple(g for g in vpc.security_groups if g.name in h.security_groups),
+                         h.public_ip) for h in hosts]
+    groups = tuple(g for g in vpc.security_groups if subnet in vpc.protected_subnets(g))
+    return [Endpoint(f"{subnet.name} (any host)", subnet, groups, None)]
+
+
+def graph(vpc: Vpc) -> nx.DiGraph:
+    """The hops of the VPC's network paths; edges say which hop can follow which."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_edge(INTERNET, "igw")
+    for subnet in vpc.subnets:
+        s = subnet.name
+        g.add_edge("igw", f"route:{s}")  # traffic in from the internet needs the way back out
+        g.add_edge(f"route:{s}", f"nacl:{s}")
+        g.add_edge(f"nacl:{s}", f"subnet:{s}")
+        g.add_edge(f"subnet:{s}", f"out:{s}")  # leaving the subnet, through its NACL
+        g.add_edge(f"out:{s}", "local")  # the VPC's local route joins every subnet
+        g.add_edge("local", f"nacl:{s}")
+        g.add_edge(f"out:{s}", f"egress:{s}")  # to the internet, by the subnet's route table
+        g.add_edge(f"egress:{s}", INTERNET)
+    return g
+
+
+def reach(topology: Topology, source: str, target: str, port: str = "tcp/22",
+          my_ip: str | None = None) -> list[Answer]:
+    """Answer for every pair of endpoints the words name."""
+    protocol, low, _ = parse_ports(port)
+    port_text = Rule(protocol, low, low, _any()).port_text
+    vpc = topology.vpcs[0]
+    hops = graph(vpc)
+    answers = []
+    for a in endpoints(topology, source, my_ip):
+        for b in endpoints(topology, target, my_ip):
+            if a == b:
+                continue
+            answers.append(_walk(vpc, hops, a, b, protocol, low, port_text))
+    return answers
+
+
+def _any() -> Any:
+    from ..builder import anywhere
+
+    return anywhere
+
+
+def _walk(vpc: Vpc, hops: nx.DiGraph, a: Endpoint, b: Endpoint, protocol: str, port: int | None,
+          port_text: str) -> Answer:
+    import networkx as nx
+
+    start = INTERNET if a.outside else f"subnet:{a.subnet.name}"  # type: ignore[union-attr]
+    end = INTERNET if b.outside else f"subnet:{b.subnet.name}"  # type: ignore[union-attr]
+    path: list[str] = [a.name]
+    if a.outside and b.outside:
+        return Answer(a.name, b.name, port_text, False, tuple(path), "both ends are outside the VPC")
+    if not a.outside:
+        ok, words = _sg_allows(vpc, a.groups, "egress", protocol, port, b, a)
+        if not ok:
+            return Answer(a.name, b.name, port_text, False, tuple(path), words)
+        path.append(words)
+    route = nx.shortest_path(hops, start, end)
+    for hop in route[1:]:
+        ok, words = _check(vpc, hop, a, b, protocol, port)
+        if not ok:
+            return Answer(a.name, b.name, port_text, False, tuple(path), words)
+        if words:
+            path.append(words)
+    if not b.outside:
+        if b.public_ip is False and a.outside:
+            return Answer(a.name, b.name, port_text, False, tuple(path),
+                          f"blocked: host {b.name} has no public IP address")
+        ok, words = _sg_allows(vpc, b.groups, "ingress", protocol, port, a, b)
+        if not ok:
+            return Answer(a.name, b.name, port_text, False, tuple(path), words)
+        path.append(words)
+    path.append(b.name)
+    return Answer(a.name, b.name, port_text, True, tuple(path))
+
+
+def _check(vpc: Vpc, hop: str, a: Endpoint, b: Endpoint, protocol: str, port: int | None) -> tuple[bool, str]:
+    kind, _, name = hop.partition(":")
+    subnet = vpc.subnet(name) if name else None
+    igw = vpc.internet_gateway
+    if kind == "igw":
+        if igw is None or not igw.attached:
+            return False, f"blocked: VPC {vpc.name} has no internet gateway attached"
+        return True, f"internet gateway {igw.name}"
+    if kind == "route" and subnet is not None:  # in from the internet: the answer must find its way out
+        table = vpc.route_table_of(subnet.name)
+        if not vpc.routes_to_internet_gateway(subnet.name):
+            return False, (f"blocked: route table {table.name if table else 'main'} has no route to "
+                           f"{ANYWHERE_CIDR} through the internet gateway")
+        return True, f"route table {table.name if table else 'main'}: {ANYWHERE_CIDR} to {igw.name if igw else ''}"
+    if kind == "nacl" and subnet is not None:
+        return _nacl(vpc, subnet, False, protocol, port, a)
+    if kind == "out" and subnet is not None:
+        return _nacl(vpc, subnet, True, protocol, port, b)
+    if kind == "egress" and subnet is not None:
+        table = vpc.route_table_of(subnet.name)
+        name = table.name if table else "main"
+        for route in table.routes if table else ():
+            if route.destination == ANYWHERE_CIDR and route.target == "internet_gateway":
+                if a.public_ip is False:
+                    return False, f"blocked: host {a.name} has no public IP address for the internet gateway"
+                return True, f"route table {name}: {ANYWHERE_CIDR} to {route.gateway}"
+            if route.destination == ANYWHERE_CIDR and route.target == "nat_gateway":
+                nat = next((n for n in vpc.nat_gateways if n.name == route.gateway), None)
+                if nat is None or not vpc.routes_to_internet_gateway(nat.subnet):
+                    return False, f"blocked: NAT gateway {route.gateway} has no route to the internet gateway"
+                return True, f"route table {name}: {ANYWHERE_CIDR} to NAT gateway {nat.name}"
+        return False, f"blocked: route table {name} has no route to {ANYWHERE_CIDR}"
+    if kind == "local":
+        return True, f"local route {vpc.cidr}"
+    return True, ""
+
+
+def _nacl(vpc: Vpc, subnet: Subnet, egress: bool, protocol: str, port: int | None,
+          other: Endpoint) -> tuple[bool, str]:
+    """The subnet's network ACL, this way on the port and the other way on ephemeral ports (it is stateless)."""
+    acl = next((n for n in vpc.network_acls if subnet.name in n.subnets), None)
+    if acl is None:
+        return True, ""  # the default ACL allows everything both ways
+    address = other.cidr or (other.subnet.cidr if other.subnet else ANYWHERE_CIDR)
+    way = "outbound" if egress else "inbound"
+    if not _acl_allows(acl.entries, egress, protocol, port, address):
+        return False, f"blocked: network ACL {acl.name} denies {way} {protocol}/{port} for {subnet.name}"
+    if not _acl_allows(acl.entries, not egress, protocol, EPHEMERAL[0], address, EPHEMERAL[1]):
+        back = "inbound" if egress else "outbound"
+        return False, f"blocked: network ACL {acl.name} denies the {back} replies (ports 1024-65535)"
+    return True, f"network ACL {acl.name} allows {way}"
+
+
+def _acl_allows(entries: tuple[NetworkAclEntry, ...], egress: bool, protocol: str, port: int | None,
+                address: str, high: int | None = None) -> bool:
+    block = ipaddress.IPv4Network(address, strict=False)
+    for entry in sorted((e for e in entries if e.egress == egress), key=lambda e: e.rule_number):
+        covers = block.subnet_of(ipaddress.IPv4Network(entry.cidr, strict=False))
+        if not covers or entry.protocol not in ("all", protocol):
+            continue
+        if entry.protocol != "all" and port is not None and entry.from_port is not None and entry.to_port is not None:
+            top = high if high is not None else port
+            if not (entry.from_port <= port and top <= entry.to_port):
+                continue
+        return entry.action == "allow"
+    return False  # the implicit deny at the end of every ACL
+
+
+def _sg_allows(vpc: Vpc, groups: tuple[SecurityGroup, ...], direction: str, protocol: str, port: int | None,
+               peer: Endpoint, own: Endpoint) -> tuple[bool, str]:
+    if not groups:
+        return False, f"blocked: no security group protects {own.name}"
+    near = []
+    for group in groups:
+        rules = group.ingress if direction == "ingress" else (group.egress if group.egress is not None else
+                                                                (Rule("all", None, None, _any()),))
+        for rule in rules:
+            if not _port_matches(rule, protocol, port):
+                continue
+            if _peer_matches(vpc, rule, peer):
+                side = "from" if direction == "ingress" else "to"
+                return True, f"SG {group.name} allows {rule.port_text} {side} {rule.peer}"
+            near.append((group.name, rule))
+    if direction == "egress":
+        return False, f"blocked: SG {groups[0].name} allows no outbound {protocol}/{port} to {peer.name}"
+    if near:
+        sources = ", ".join(sorted({str(r.peer) for _, r in near}))
+        return False, f"blocked: SG {near[0][0]} allows {protocol}/{port} only from {sources}"
+    names = ", ".join(g.name for g in groups)
+    return False, f"blocked: SG {names} allows nothing on {protocol}/{port}"
+
+
+def _port_matches(rule: Rule, protocol: str, port: int | None) -> bool:
+    if rule.protocol == "all":
+        return True
+    if rule.protocol != protocol:
+        return False
+    if port is None or rule.from_port is None or rule.to_port is None or rule.from_port == -1:
+        return True
+    return rule.from_port <= port <= rule.to_port
+
+
+def _peer_matches(vpc: Vpc, rule: Rule, peer: Endpoint) -> bool:
+    kind, value = rule.peer.kind, rule.peer.value
+    if kind == "my_ip":
+        return peer.my_ip
+    if kind == "security_group":
+        return any(g.name == value for g in peer.groups)
+    if kind == "subnet":
+        subnet = vpc.subnet(value)
+        return peer.subnet is not None and subnet is not None and peer.subnet.name == subnet.name
+    allowed = ipaddress.IPv4Network(value, strict=False)
+    if peer.outside:
+        if peer.cidr is None:  # the internet, or my IP not given: only a rule for everyone surely covers it
+            return allowed.prefixlen == 0
+        return ipaddress.IPv4Network(peer.cidr, strict=False).subnet_of(allowed)
+    return ipaddress.IPv4Network(peer.subnet.cidr).subnet_of(allowed)  # type: ignore[union-attr]
+
+
+Matrix = tuple[list[str], list[str], dict[tuple[str, str], list[str]]]
+
+
+def matrix(topology: Topology, my_ip: str | None = None) -> Matrix:
+    """Who reaches whom on the ports the security groups mention: sources, targets, and the ports per pair."""
+    vpc = topology.vpcs[0]
+    ports = sorted({r.port_text for g in vpc.security_groups for r in g.ingress if r.protocol in ("tcp", "udp")
+                    and r.from_port == r.to_port}, key=lambda p: (p.split("/")[0], int(p.split("/")[1])))
+    tiers: list[str] = [t for t in TIERS if any(s.tier == t for s in vpc.subnets)]
+    sources, targets = [INTERNET, MY_IP, *tiers], list(tiers)
+    cells: dict[tuple[str, str], list[str]] = {}
+    for source in sources:
+        for target in targets:
+            cells[(source, target)] = [p for p in ports if source != target
+                                       and any(a.reachable for a in reach(topology, source, target, p, my_ip))]
+    return sources, targets, cells

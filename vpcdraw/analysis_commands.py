@@ -1,0 +1,108 @@
+"""The commands that answer questions about a topology: reach (and, from the same model, lint)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from topology.errors import VpcdrawError
+
+from .common import load_valid, resolve_my_ip
+
+
+def add_analysis_commands(commands: Any) -> None:
+    """Add lint and reach to the parser's subcommands."""
+    lint = commands.add_parser(
+        "lint", help="security findings, with checkov and Security Hub ids",
+        description="Check a topology file, or a live VPC (--vpc-id, read-only), for security findings. Exit 0 "
+                    "when nothing at or above --fail-on is found, 2 when something is, 1 on error.")
+    lint.add_argument("file", type=Path, nargs="?", help="topology file (.py or .json)")
+    lint.add_argument("--vpc-id", help="lint a live VPC instead (imported read-only)")
+    lint.add_argument("--region", help="with --vpc-id: the region (default: the standard AWS configuration)")
+    lint.add_argument("--profile", help="with --vpc-id: the AWS profile")
+    lint.add_argument("--local", action="store_true", help="with --vpc-id: the embedded local AWS")
+    lint.add_argument("--fail-on", choices=("info", "low", "medium", "high"), default="medium",
+                      help="the severity that fails (default medium)")
+    lint.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    lint.set_defaults(run=_lint)
+
+    reach = commands.add_parser(
+        "reach", help="can traffic get from A to B on a port? (and which component blocks it)",
+        description="Answer whether FROM reaches TO on PORT, hop by hop, or name what blocks it. FROM and TO are "
+                    "internet, my-ip, a CIDR, a tier (public, private, management), a subnet, a security group or "
+                    "a host. Works on the drawing alone: nothing needs to be deployed. Exit 0 reachable, 2 not, "
+                    "1 error.",
+        epilog="example: vpcdraw reach assignment.py internet private 3306")
+    reach.add_argument("file", type=Path, help="topology file (.py or .json)")
+    reach.add_argument("source", nargs="?", metavar="FROM")
+    reach.add_argument("target", nargs="?", metavar="TO")
+    reach.add_argument("port", nargs="?", default="tcp/22", metavar="PORT",
+                       help="3306, tcp/3306 or 3306/tcp (default tcp/22)")
+    reach.add_argument("--matrix", action="store_true", help="who reaches whom on every port the groups mention")
+    reach.add_argument("-o", "--output", type=Path, help="with --matrix: draw it (.png, .svg or .dot)")
+    reach.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    reach.add_argument("--my-ip", metavar="ADDRESS", help="the admin's address (default: $VPCDRAW_MY_IP)")
+    reach.set_defaults(run=_reach)
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from topology.analysis.lint import at_or_above, lint
+
+    if args.vpc_id:
+        from .aws_commands import imported
+
+        topology = imported(args.vpc_id, args.region, args.profile, args.local)
+    elif args.file:
+        topology = load_valid(args.file)
+    else:
+        raise VpcdrawError("lint needs a topology file or --vpc-id")
+    findings = lint(topology)
+    failing = at_or_above(findings, args.fail_on)
+    if args.json:
+        print(json.dumps({"findings": [f.to_json() for f in findings], "failed": bool(failing)}, indent=2))
+    else:
+        for finding in findings:
+            print(finding)
+        print(f"{len(findings)} findings, {len(failing)} at or above {args.fail_on}")
+    return 2 if failing else 0
+
+
+def _reach(args: argparse.Namespace) -> int:
+    from topology.analysis.reach import matrix, reach
+
+    topology = load_valid(args.file)
+    my_ip = resolve_my_ip(args.my_ip)
+    if args.matrix:
+        sources, targets, cells = matrix(topology, my_ip)
+        if args.json:
+            print(json.dumps({f"{s} -> {t}": ports for (s, t), ports in cells.items()}, indent=2))
+        else:
+            width = max(len(s) for s in sources) + 2
+            print("from \\ to".ljust(width) + "".join(t.ljust(24) for t in targets))
+            for s in sources:
+                print(s.ljust(width) + "".join((", ".join(cells[(s, t)]) or "-").ljust(24) for t in targets))
+        if args.output:
+            from render.matrix import draw_matrix
+
+            print(f"wrote {draw_matrix(topology.name, sources, targets, cells, args.output)}", file=sys.stderr)
+        return 0
+    if not (args.source and args.target):
+        raise VpcdrawError("reach needs FROM and TO (or --matrix); for example: internet private 3306")
+    answers = reach(topology, args.source, args.target, args.port, my_ip)
+    if not answers:
+        raise VpcdrawError(f"{args.source} and {args.target} name the same thing")
+    reachable = any(a.reachable for a in answers)
+    if args.json:
+        print(json.dumps({"reachable": reachable, "answers": [a.to_json() for a in answers]}, indent=2))
+        return 0 if reachable else 2
+    for answer in answers:
+        verdict = "reachable" if answer.reachable else "UNREACHABLE"
+        print(f"{answer.source} -> {answer.target} on {answer.port}: {verdict}")
+        if answer.reachable:
+            print("  " + "\n  -> ".join(answer.path))
+        else:
+            print(f"  {answer.blocked}")
+    return 0 if reachable else 2
