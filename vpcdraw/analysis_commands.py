@@ -29,6 +29,21 @@ def add_analysis_commands(commands: Any) -> None:
     lint.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     lint.set_defaults(run=_lint)
 
+    grade = commands.add_parser(
+        "grade", help="grade a live VPC against the course assignment (read-only)",
+        description="Check a VPC against the assignment, one verdict per requirement line (Korean and English), "
+                    "with the evidence and a score. Needs only AmazonVPCReadOnlyAccess. Exit 0 all pass, 2 any "
+                    "fail, 1 error.")
+    grade.add_argument("--vpc-id", help="the VPC to grade (default: the region's only non-default VPC)")
+    grade.add_argument("--my-ip", metavar="ADDRESS", help="the student's admin IP, when known")
+    grade.add_argument("-o", "--output", type=Path, help="draw the VPC with failed items marked")
+    grade.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    grade.add_argument("--rubric", type=Path, help="a rubric file (default: the week-1 assignment)")
+    grade.add_argument("--region", help="the region (default: the standard AWS configuration)")
+    grade.add_argument("--profile", help="the AWS profile (the reviewer's)")
+    grade.add_argument("--local", action="store_true", help="the embedded local AWS")
+    grade.set_defaults(run=_grade)
+
     reach = commands.add_parser(
         "reach", help="can traffic get from A to B on a port? (and which component blocks it)",
         description="Answer whether FROM reaches TO on PORT, hop by hop, or name what blocks it. FROM and TO are "
@@ -68,6 +83,33 @@ def _lint(args: argparse.Namespace) -> int:
             print(finding)
         print(f"{len(findings)} findings, {len(failing)} at or above {args.fail_on}")
     return 2 if failing else 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from topology.analysis.grade import grade, load_rubric
+
+    from .aws_commands import imported
+
+    rubric = load_rubric(args.rubric)
+    topology = imported(args.vpc_id, args.region, args.profile, args.local)
+    result = grade(topology, rubric, resolve_my_ip(args.my_ip))
+    passed, total = result.score
+    if args.output and result.topology is not None:
+        from render import render
+        from render.layout import Overlay
+
+        failed = {a: f"FAIL {i.id}: {i.evidence}" for i in result.items if not i.passed for a in i.addresses}
+        drawing = render(result.topology, args.output, overlay=Overlay(changed=failed))
+        print(f"wrote {drawing.path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        print(f"{result.rubric}: {topology.description}")
+        for item in result.items:
+            print(f"  [{'PASS' if item.passed else 'FAIL'}] {item.ko} / {item.en}")
+            print(f"         {item.evidence}")
+        print(f"Score: {passed}/{total}")
+    return 0 if passed == total else 2
 
 
 def _reach(args: argparse.Namespace) -> int:
