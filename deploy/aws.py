@@ -125,6 +125,10 @@ class Ec2:
         """The account id the credentials belong to."""
         return str(self._translate("GetCallerIdentity", lambda: self._sts.get_caller_identity())["Account"])
 
+    def service(self, name: str) -> Service:
+        """Another AWS service (IAM, Budgets) on the same session, endpoint and error translation."""
+        return Service(self, name)
+
     def parameter(self, name: str) -> str:
         """The value of a public SSM parameter, such as the latest Amazon Linux AMI id."""
         ssm = self.session.client("ssm", endpoint_url=self.endpoint)
@@ -196,6 +200,22 @@ class Ec2:
             raise VpcdrawError("no AWS credentials found; run `aws configure`, or use --local") from None
         except botocore.exceptions.BotoCoreError as error:
             raise VpcdrawError(f"{operation}: {error}") from None
+
+
+class Service:
+    """A client of another AWS service, called by operation name like `Ec2.call`."""
+
+    def __init__(self, ec2: Ec2, name: str) -> None:
+        from botocore.config import Config
+
+        self._ec2 = ec2
+        self.client = ec2.session.client(name, endpoint_url=ec2.endpoint,
+                                         config=Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}))
+
+    def call(self, operation: str, **params: Any) -> dict[str, Any]:
+        """Call an operation by its API name, errors as AwsError."""
+        method = getattr(self.client, _snake(operation))
+        return dict(self._ec2._translate(operation, lambda: method(**params)))
 
 
 def _snake(operation: str) -> str:

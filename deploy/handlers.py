@@ -130,6 +130,8 @@ def create(ctx: Context, resource: Resource) -> str:
         return nat
     if kind == "instance":
         return _run_instance(ctx, resource)
+    if kind == "default_security_group":
+        return _lock_default_group(ctx, spec["vpc"])
     if kind == "network_acl":
         made = settled(lambda: ec2.call("CreateNetworkAcl", VpcId=ctx.id(spec["vpc"]), ClientToken=ctx.token(resource),
                                         TagSpecifications=ctx.tags("network-acl", resource)))
@@ -180,6 +182,8 @@ def update(ctx: Context, resource: Resource, before: dict[str, Any]) -> None:
         gone = [s for s in before["subnets"] if s not in spec["subnets"]]
         if gone:
             _acl_subnets(ctx, _default_acl(ctx, spec["vpc"]), gone, spec["vpc"])
+    if kind == "default_security_group" and "locked" in before:
+        _lock_default_group(ctx, spec["vpc"])
     if kind == "instance" and "security_groups" in before:
         ec2.call("ModifyInstanceAttribute", InstanceId=own, Groups=[ctx.id(g) for g in spec["security_groups"]])
 
@@ -381,3 +385,19 @@ def _default_acl(ctx: Context, vpc: str) -> str:
     if not acls:
         raise VpcdrawError(f"{vpc} has no default network ACL to return subnets to")
     return str(acls[0]["NetworkAclId"])
+
+
+def _lock_default_group(ctx: Context, vpc: str) -> str:
+    """Revoke every rule of the VPC's default security group; returns its id."""
+    groups = ctx.ec2.paginate("DescribeSecurityGroups", "SecurityGroups", Filters=[
+        {"Name": "vpc-id", "Values": [ctx.id(vpc)]}, {"Name": "group-name", "Values": ["default"]}])
+    if not groups:
+        raise VpcdrawError(f"{vpc} has no default security group to lock")
+    group = str(groups[0]["GroupId"])
+    rules = ctx.ec2.paginate("DescribeSecurityGroupRules", "SecurityGroupRules",
+                             Filters=[{"Name": "group-id", "Values": [group]}])
+    for direction, operation in ((False, "RevokeSecurityGroupIngress"), (True, "RevokeSecurityGroupEgress")):
+        ids = [r["SecurityGroupRuleId"] for r in rules if bool(r.get("IsEgress")) == direction]
+        if ids:
+            ctx.ec2.call(operation, GroupId=group, SecurityGroupRuleIds=ids)
+    return group

@@ -189,6 +189,13 @@ class _Reader:
                 self.address_of[allocation] = eip
             spec = {"subnet": nat_subnet, "elastic_ip": eip, "name": tags_of(nat).get("Name", "")}
             self.place("nat_gateway", nat["NatGatewayId"], nat, spec, match)
+        for group in (g for g in found["groups"] if g["GroupName"] == "default"):
+            vpc = self.vpc_address.get(group["VpcId"])
+            here = f"{vpc}/security_group/default"
+            if here in self.wanted:  # only when the model locks it: otherwise it is AWS's business
+                locked = not any(r["GroupId"] == group["GroupId"] for r in rules)
+                self.live.add(Resource(here, "default_security_group", {"vpc": vpc, "locked": locked}),
+                              group["GroupId"], owned=False)
         groups = [g for g in found["groups"] if g["GroupName"] != "default"]  # AWS makes and deletes the default
         unmatched = []
         for group in groups:

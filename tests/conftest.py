@@ -149,3 +149,10 @@ def boto(endpoint: str):  # type: ignore[no-untyped-def]
     import boto3
 
     return boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=endpoint)
+
+
+@pytest.fixture
+def aws_env(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The standard AWS configuration pointed at the moto server, as a user would with AWS_ENDPOINT_URL."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    return endpoint

@@ -166,6 +166,12 @@ class VpcBuilder:
     _security_groups: list[SecurityGroupBuilder] = field(default_factory=list)
     _network_acls: list[NetworkAclBuilder] = field(default_factory=list)
     _instances: list[Instance] = field(default_factory=list)
+    _lock_default: bool = False
+
+    def lock_default_security_group(self) -> VpcBuilder:
+        """Remove every rule of AWS's default security group, so nothing can use it by accident."""
+        self._lock_default = True
+        return self
 
     def subnet(
         self, name: str, cidr: str, *, az: str, tier: Tier, map_public_ip: bool = False, label: str = ""
@@ -242,6 +248,7 @@ class VpcBuilder:
             network_acls=tuple(a.build() for a in self._network_acls),
             instances=tuple(self._instances),
             label=self.label,
+            lock_default_security_group=self._lock_default,
         )
 
 

@@ -31,6 +31,7 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "nat_gateway": ("subnet", "elastic_ip"),
     "instance": ("subnet", "security_groups"),
     "network_acl": ("vpc", "subnets"),
+    "default_security_group": ("vpc",),
     "vpc": (),
 }
 MY_IP_MARK = "my-ip"
@@ -110,6 +111,9 @@ def _vpc_resources(topology: Topology, vpc: Vpc) -> list[Resource]:
                 "route_table": table_address, "subnet": address(vpc, "subnet", subnet_name)}))
     for group in vpc.security_groups:
         out += _group_resources(vpc, group)
+    if vpc.lock_default_security_group:
+        out.append(Resource(address(vpc, "security_group", "default"), "default_security_group",
+                            {"vpc": here, "locked": True}))
     for acl in vpc.network_acls:
         entries = sorted((_acl_entry(e) for e in acl.entries), key=lambda e: (e["egress"], e["rule_number"]))
         out.append(Resource(address(vpc, "network_acl", acl.name), "network_acl", {

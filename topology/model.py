@@ -179,6 +179,7 @@ class Vpc:
     network_acls: tuple[NetworkAcl, ...] = ()
     instances: tuple[Instance, ...] = ()
     label: str = ""
+    lock_default_security_group: bool = False  # remove every rule of AWS's default group (CKV2_AWS_12)
 
     def subnet(self, name: str) -> Subnet | None:
         """The subnet called `name`, or None."""

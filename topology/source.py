@@ -26,6 +26,8 @@ def _args(*positional: object, **named: object) -> str:
 
 def _vpc(vpc: Vpc) -> list[str]:
     out = [f"vpc = t.vpc({_args(vpc.name, vpc.cidr, label=vpc.label)})"]
+    if vpc.lock_default_security_group:
+        out.append("vpc.lock_default_security_group()")
     for s in vpc.subnets:
         named = _args(s.name, s.cidr, az=s.az, tier=s.tier, map_public_ip=s.map_public_ip, label=s.label)
         out.append(f"vpc.subnet({named})")

@@ -51,7 +51,7 @@ def add_analysis_commands(commands: Any) -> None:
                     "a host. Works on the drawing alone: nothing needs to be deployed. Exit 0 reachable, 2 not, "
                     "1 error.",
         epilog="example: vpcdraw reach assignment.py internet private 3306")
-    reach.add_argument("file", type=Path, help="topology file (.py or .json)")
+    reach.add_argument("file", help="topology file (.py or .json); with --vpc-id leave it out")
     reach.add_argument("source", nargs="?", metavar="FROM")
     reach.add_argument("target", nargs="?", metavar="TO")
     reach.add_argument("port", nargs="?", default="tcp/22", metavar="PORT",
@@ -60,6 +60,10 @@ def add_analysis_commands(commands: Any) -> None:
     reach.add_argument("-o", "--output", type=Path, help="with --matrix: draw it (.png, .svg or .dot)")
     reach.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     reach.add_argument("--my-ip", metavar="ADDRESS", help="the admin's address (default: $VPCDRAW_MY_IP)")
+    reach.add_argument("--vpc-id", help="answer for a live VPC instead (imported read-only): FROM TO [PORT] follow")
+    reach.add_argument("--region", help="with --vpc-id: the region (default: the standard AWS configuration)")
+    reach.add_argument("--profile", help="with --vpc-id: the AWS profile")
+    reach.add_argument("--local", action="store_true", help="with --vpc-id: the embedded local AWS")
     reach.set_defaults(run=_reach)
 
 
@@ -115,7 +119,13 @@ def _grade(args: argparse.Namespace) -> int:
 def _reach(args: argparse.Namespace) -> int:
     from topology.analysis.reach import matrix, reach
 
-    topology = load_valid(args.file)
+    if args.vpc_id:  # no file: the words shift left
+        from .aws_commands import imported
+
+        topology = imported(args.vpc_id, args.region, args.profile, args.local)
+        args.source, args.target, args.port = args.file, args.source, args.target or args.port
+    else:
+        topology = load_valid(Path(args.file))
     my_ip = resolve_my_ip(args.my_ip)
     if args.matrix:
         sources, targets, cells = matrix(topology, my_ip)

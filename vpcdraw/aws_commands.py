@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,26 @@ def add_commands(commands: Any) -> None:
     imports.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
     imports.set_defaults(run=_import)
 
+    account = commands.add_parser(
+        "account", help="the course's first steps: a read-only reviewer user, a cost budget",
+        description="Prepare an AWS account as the course asks. Both steps confirm like apply (--yes skips) and "
+                    "are idempotent: a second run changes nothing and says so.")
+    steps = account.add_subparsers(dest="account_action", metavar="STEP", required=True)
+    review = steps.add_parser("reviewer", help="an IAM user with console access and AmazonVPCReadOnlyAccess",
+                              description="Create the reviewer's IAM user (console access, AmazonVPCReadOnlyAccess), "
+                                          "set the account alias, and print the sign-in URL to share. The password "
+                                          "is shown once.")
+    review.add_argument("--user", default="reviewer", help="the IAM user name (default reviewer)")
+    review.add_argument("--alias", help="the account alias, which names the sign-in URL")
+    budget = steps.add_parser("budget", help="a monthly cost budget with alerts at 80 %% and 100 %%")
+    budget.add_argument("--limit", type=float, required=True, metavar="USD", help="the monthly limit in USD")
+    budget.add_argument("--email", required=True, metavar="ADDR", help="where the alerts go")
+    for step in (review, budget):
+        step.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+        step.add_argument("--local", action="store_true", help="the embedded local AWS")
+        step.add_argument("--profile", help="the AWS profile to use")
+    account.set_defaults(run=_account)
+
     local = commands.add_parser(
         "local", help="the embedded local AWS (a moto server) for trying vpcdraw without an account",
         description="Start, check or stop a local AWS on 127.0.0.1. Use it with --local on any AWS command, "
@@ -137,11 +158,11 @@ def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
               "on-demand list prices, approximate)")
 
 
-def _confirm(ec2: Any, topology: Any, what: str, yes: bool) -> None:
+def _confirm(ec2: Any, region: str, what: str, yes: bool) -> None:
     if ec2.local or yes:
         return
     account = ec2.account()
-    question = f"{what} in AWS account {account}, region {topology.region}? Type 'yes' to continue: "
+    question = f"{what} in AWS account {account}, region {region}? Type 'yes' to continue: "
     if not sys.stdin.isatty():
         raise VpcdrawError(f"{what} in AWS account {account} needs confirmation; run it in a terminal or add --yes")
     if input(question).strip().lower() != "yes":
@@ -175,7 +196,7 @@ def _apply(args: argparse.Namespace) -> int:
     _show(made, topology, ec2, wanted)
     if not made.changes:
         return 0
-    _confirm(ec2, topology, f"Apply {len(made.actions)} changes", args.yes)
+    _confirm(ec2, topology.region, f"Apply {len(made.actions)} changes", args.yes)
     try:
         outcome = apply(ec2, topology.name, made, wanted, live, parallelism=args.parallelism, progress=_progress)
     except ApplyFailed as failed:
@@ -211,7 +232,7 @@ def _destroy(args: argparse.Namespace) -> int:
     print("\n".join(format_plan(made)))
     for note in made.notes:
         print(f"  note: {note}")
-    _confirm(ec2, topology, f"Delete {len(made.actions)} resources", args.yes)
+    _confirm(ec2, topology.region, f"Delete {len(made.actions)} resources", args.yes)
     try:
         outcome = apply(ec2, topology.name, made, [], live, progress=_progress)
     except ApplyFailed as failed:
@@ -316,6 +337,29 @@ def _by_resource(found: Any) -> dict[str, list[str]]:
             text = " ".join(part for part in (f"{mark} {word}", what, change, f"({item.address})") if part)
             grouped.setdefault(owner, []).append(text)
     return grouped
+
+
+def _account(args: argparse.Namespace) -> int:
+    from deploy.account import budget, reviewer
+
+    ec2 = _reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
+    if args.account_action == "reviewer":
+        if args.alias and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])", args.alias):
+            raise VpcdrawError(f"alias '{args.alias}' must be 3-63 lowercase letters, digits and inner hyphens")
+        _confirm(ec2, "global (IAM)", f"Create or check the reviewer user '{args.user}'", args.yes)
+        outcome = reviewer(ec2, args.user, args.alias)
+    else:
+        if args.limit <= 0 or "@" not in args.email:
+            raise VpcdrawError("budget needs a --limit above 0 and an --email address")
+        _confirm(ec2, "global (Budgets)", f"Create or check a ${args.limit:.2f} monthly budget", args.yes)
+        outcome = budget(ec2, args.limit, args.email)
+    for line in outcome.done or ["no changes: everything was already in place"]:
+        print(line)
+    if outcome.sign_in_url:
+        print(f"sign-in URL for the reviewer: {outcome.sign_in_url}")
+    if outcome.password:
+        print(f"password for {args.user} (shown once; they must change it at first sign-in): {outcome.password}")
+    return 0
 
 
 def _overlay(found: Any) -> Any:

@@ -294,3 +294,24 @@ def test_a_hand_made_subnet_that_differs_is_reported_never_replaced(connect, bot
     assert ("replace", "vpc/main/subnet/extra") not in [(a.op, a.address) for a in made.actions]
     assert any("vpc/main/subnet/extra" in n and "vpcdraw did not create it, so it will not replace it" in n
                for n in made.notes)
+
+
+def test_locking_the_default_group_removes_its_rules_and_the_finding(connect, boto, small):
+    from topology.analysis.lint import lint
+
+    t, vpc = small()
+    vpc.lock_default_security_group()
+    topology = t.build()
+    assert "VD005" not in {f.rule for f in lint(topology)}
+    ec2 = connect()
+    _deploy(ec2, topology)
+    (ours,) = _ours(boto, "describe_vpcs", "Vpcs", "small").values()
+    default = boto.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [ours["VpcId"]]},
+                                                     {"Name": "group-name", "Values": ["default"]}])
+    group_id = default["SecurityGroups"][0]["GroupId"]
+    rules = boto.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group_id]}])
+    assert rules["SecurityGroupRules"] == []
+    assert plan(ec2, topology, MY_IP)[0].actions == []
+    boto.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[
+        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group_id}]}])  # someone opens it again
+    assert [(a.op, a.kind) for a in plan(ec2, topology, MY_IP)[0].actions] == [("update", "default_security_group")]

@@ -183,3 +183,15 @@ def test_check_lists_warnings_but_passes(cli, tmp_path):
     result = cli("check", path)
     assert result.code == 0
     assert "vpcdraw: warning: vpc/main/nat_gateway/nat: sits in subnet 'inside'" in result.err
+
+
+def test_lint_and_reach_a_live_vpc(cli, aws, boto):
+    from tests.deploy.test_diff import build_by_hand
+
+    vpc_id = build_by_hand(boto, open_ssh=True)
+    linted = cli("lint", "--vpc-id", vpc_id, "--region", "ap-northeast-2")
+    assert linted.code == 2
+    assert "[high] VD001 vpc/main/security_group/db-sg" in linted.out
+    reached = cli("reach", "--vpc-id", vpc_id, "--region", "ap-northeast-2", "internet", "my-private-a", "22")
+    assert reached.code == 2  # the group lets it in, but the private route table has no way back out
+    assert "blocked: route table" in reached.out and "has no route to 0.0.0.0/0" in reached.out

@@ -71,9 +71,10 @@ def lint(topology: Topology) -> list[Finding]:
     for vpc in topology.vpcs:
         found += _groups(vpc)
         found += _subnets(vpc)
-        found.append(_find("VD005", vpc_address(vpc) + "/security_group/default",
-                           "AWS's default group allows all traffic among its members and all egress; no host "
-                           "should use it"))
+        if not vpc.lock_default_security_group:
+            found.append(_find("VD005", vpc_address(vpc) + "/security_group/default",
+                               "AWS's default group allows all traffic among its members and all egress; lock it "
+                               "with .lock_default_security_group()"))
         found.append(_find("VD010", vpc_address(vpc), "VPC flow logs are not enabled"))
         found += _database_reachable(topology, vpc)
     return sorted(found, key=lambda f: (-SEVERITIES.index(f.severity), f.rule, f.address))

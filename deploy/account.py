@@ -1,0 +1,102 @@
+"""The course's first steps for an account: a read-only reviewer user, and a monthly cost budget.
+
+Both are idempotent: a second run finds everything in place, changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+from dataclasses import dataclass, field
+
+from .aws import AwsError, Ec2
+
+READ_ONLY_POLICY = "arn:aws:iam::aws:policy/AmazonVPCReadOnlyAccess"
+BUDGET_NAME = "vpcdraw-monthly"
+
+
+@dataclass
+class Outcome:
+    """What was done (empty when nothing had to be), and what to tell the user."""
+
+    done: list[str] = field(default_factory=list)
+    sign_in_url: str = ""
+    password: str | None = field(default=None, repr=False)  # shown once by the command line, never logged
+
+
+def new_password(length: int = 20) -> str:
+    """A password that meets IAM's default policy: upper, lower, digit and symbol."""
+    alphabet = string.ascii_letters + string.digits + "!@#$%^&*()_+-="
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(length))
+        if (any(c.islower() for c in password) and any(c.isupper() for c in password)
+                and any(c.isdigit() for c in password) and any(not c.isalnum() for c in password)):
+            return password
+
+
+def _missing(error: AwsError) -> bool:
+    return error.code in ("NoSuchEntity", "NotFoundException", "NoSuchEntityException")
+
+
+def reviewer(ec2: Ec2, user: str, alias: str | None) -> Outcome:
+    """An IAM user with console access and AmazonVPCReadOnlyAccess, the alias, and the sign-in URL."""
+    iam = ec2.service("iam")
+    outcome = Outcome()
+    try:
+        iam.call("GetUser", UserName=user)
+    except AwsError as error:
+        if not _missing(error):
+            raise
+        iam.call("CreateUser", UserName=user, Tags=[{"Key": "vpcdraw:role", "Value": "reviewer"}])
+        outcome.done.append(f"created IAM user {user}")
+    attached = iam.call("ListAttachedUserPolicies", UserName=user).get("AttachedPolicies", [])
+    if not any(p.get("PolicyArn") == READ_ONLY_POLICY for p in attached):
+        iam.call("AttachUserPolicy", UserName=user, PolicyArn=READ_ONLY_POLICY)
+        outcome.done.append(f"attached AmazonVPCReadOnlyAccess to {user}")
+    try:
+        iam.call("GetLoginProfile", UserName=user)
+    except AwsError as error:
+        if not _missing(error):
+            raise
+        outcome.password = new_password()
+        iam.call("CreateLoginProfile", UserName=user, Password=outcome.password, PasswordResetRequired=True)
+        outcome.done.append(f"gave {user} console access")
+    aliases = iam.call("ListAccountAliases").get("AccountAliases", [])
+    if alias and alias not in aliases:
+        iam.call("CreateAccountAlias", AccountAlias=alias)
+        outcome.done.append(f"set the account alias {alias}")
+        aliases = [alias]
+    name = alias or (aliases[0] if aliases else ec2.account())
+    outcome.sign_in_url = f"https://{name}.signin.aws.amazon.com/console"
+    return outcome
+
+
+def budget(ec2: Ec2, limit: float, email: str) -> Outcome:
+    """A monthly cost budget of `limit` USD that emails at 80 % and 100 % of actual spend."""
+    budgets = ec2.service("budgets")
+    account = ec2.account()
+    outcome = Outcome()
+    amount = f"{limit:.2f}"
+    try:
+        current = budgets.call("DescribeBudget", AccountId=account, BudgetName=BUDGET_NAME)["Budget"]
+    except AwsError as error:
+        if not _missing(error):
+            raise
+        current = None
+    if current is None:
+        notifications = [
+            {"Notification": {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+                              "Threshold": threshold, "ThresholdType": "PERCENTAGE"},
+             "Subscribers": [{"SubscriptionType": "EMAIL", "Address": email}]}
+            for threshold in (80.0, 100.0)]
+        budgets.call("CreateBudget", AccountId=account, Budget={
+            "BudgetName": BUDGET_NAME, "BudgetLimit": {"Amount": amount, "Unit": "USD"}, "TimeUnit": "MONTHLY",
+            "BudgetType": "COST"}, NotificationsWithSubscribers=notifications)
+        outcome.done.append(f"created the monthly budget {BUDGET_NAME} of ${amount} with alerts at 80 % and 100 % "
+                            f"to {email}")
+    elif float(current["BudgetLimit"]["Amount"]) != float(amount):
+        budgets.call("UpdateBudget", AccountId=account, NewBudget={
+            **{k: current[k] for k in ("BudgetName", "TimeUnit", "BudgetType")},
+            "BudgetLimit": {"Amount": amount, "Unit": "USD"}})
+        outcome.done.append(f"changed the monthly budget to ${amount}")
+    return outcome
