@@ -116,7 +116,8 @@ def _subnets(builder: VpcBuilder, subnets: list[dict[str, Any]], table_of: dict[
         name = names("subnet", subnet, f"{tier}-{letter}")
         tag = tags_of(subnet).get("Name", "")
         builder.subnet(name, subnet["CidrBlock"], az=letter, tier=tier,
-                       map_public_ip=bool(subnet.get("MapPublicIpOnLaunch")), label=tag if tag and tag != name else "")
+                       map_public_ip=bool(subnet.get("MapPublicIpOnLaunch")),
+                       label=tag if tag and _UNSAFE.sub("-", tag).strip("-._") != name else "")
         found[subnet["SubnetId"]] = name
     return found
 

@@ -195,7 +195,11 @@ def _legend(layout: Layout, fontname: str) -> None:
             color, style, words = EDGE_LOOK[kind]
             line = {"bold": "━━━━", "solid": "────", "dashed": "╌╌╌╌", "dotted": "┈┈┈┈"}[style]
             rows.append(f'<TR><TD><FONT COLOR="{color}">{line}</FONT></TD><TD ALIGN="LEFT">{words}</TD></TR>')
-    if layout.title.startswith("Drift"):
+    if layout.title.startswith("Graded"):
+        color = DRIFT_LOOK["changed"][0]
+        rows.append(f'<TR><TD BGCOLOR="{color}"> </TD><TD ALIGN="LEFT">FAIL: where a requirement failed '
+                    '(yellow, bold)</TD></TR>')
+    elif layout.title.startswith("Drift"):
         for color, _, _, words in DRIFT_LOOK.values():
             rows.append(f'<TR><TD BGCOLOR="{color}"> </TD><TD ALIGN="LEFT">{html.escape(words)}</TD></TR>')
     table = '<TABLE BORDER="1" COLOR="#AEB6BE" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">'

@@ -87,6 +87,8 @@ class Overlay:
     changed: dict[str, str] = field(default_factory=dict)  # address -> "az should be ..., is ..."
     unmanaged_rules: tuple[dict[str, Any], ...] = ()  # live rule specs on groups of the drawing
     unmanaged: tuple[str, ...] = ()  # everything else in the account and not in the drawing, in words
+    title: str = "Drift"  # what the drawing shows: drift, or a grade
+    changed_marker: str = "CHANGED"
 
     def status(self, address: str) -> str:
         return "missing" if address in self.missing else "changed" if address in self.changed else ""
@@ -96,7 +98,7 @@ class Overlay:
         if address in self.missing:
             return "MISSING "
         if address in self.changed:
-            return f"CHANGED ({self.changed[address]}) "
+            return f"{self.changed_marker} ({self.changed[address]}) "
         return ""
 
 
@@ -104,7 +106,7 @@ def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None
     """The layout of `topology`; `my_ip` (a /32) labels the admin node; `overlay` marks drift."""
     title = f"{topology.description or topology.name} ({topology.region})"
     if overlay is not None:
-        title = f"Drift: {title}"
+        title = f"{overlay.title}: {title}"
     region = Cluster(f"region/{topology.region}", f"Region {topology.region}", "region")
     builder = _Builder(topology.region, my_ip, overlay or Overlay())
     for vpc in topology.vpcs:

@@ -102,8 +102,12 @@ def _grade(args: argparse.Namespace) -> int:
         from render import render
         from render.layout import Overlay
 
-        failed = {a: f"FAIL {i.id}: {i.evidence}" for i in result.items if not i.passed for a in i.addresses}
-        drawing = render(result.topology, args.output, overlay=Overlay(changed=failed))
+        failed: dict[str, str] = {}
+        for item in result.items:
+            for where in item.addresses if not item.passed else ():
+                failed[where] = f"{failed[where]}, {item.id}" if where in failed else item.id
+        drawing = render(result.topology, args.output,
+                         overlay=Overlay(changed=failed, title=f"Graded {passed}/{total}", changed_marker="FAIL"))
         print(f"wrote {drawing.path}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
