@@ -6,7 +6,10 @@ not trust a file should ask for its JSON form (`vpcdraw export FILE --json`).
 
 from __future__ import annotations
 
+import os
 import runpy
+import signal
+import threading
 import traceback
 from pathlib import Path
 
@@ -15,9 +18,16 @@ from .errors import LoadError
 from .model import Topology
 from .serialize import from_json
 
+NO_EXEC_VARIABLE = "VPCDRAW_NO_EXEC"
+TIMEOUT_VARIABLE = "VPCDRAW_LOAD_TIMEOUT"
 
-def load(path: str | Path) -> Topology:
-    """The topology a .py or .json file describes; LoadError with one sentence when it cannot be read."""
+
+def load(path: str | Path, *, allow_code: bool | None = None, timeout: float | None = None) -> Topology:
+    """The topology a .py or .json file describes; LoadError with one sentence when it cannot be read.
+
+    `allow_code` False refuses .py files (default: allowed unless VPCDRAW_NO_EXEC is set); a .py file that
+    runs longer than `timeout` seconds (default $VPCDRAW_LOAD_TIMEOUT or 10) is stopped.
+    """
     file = Path(path)
     if not file.is_file():
         raise LoadError(f"{file}: no such file")
@@ -31,19 +41,42 @@ def load(path: str | Path) -> Topology:
         except LoadError as error:
             raise LoadError(f"{file}: {error}") from None
     if file.suffix == ".py":
-        return _run(file)
+        if allow_code is None:
+            allow_code = os.environ.get(NO_EXEC_VARIABLE, "") in ("", "0")
+        if not allow_code:
+            raise LoadError(f"{file} is Python, which vpcdraw would run as code; with --no-exec only .json "
+                            f"topologies are read (`vpcdraw export {file} --json` makes one)")
+        return _run(file, timeout if timeout is not None else float(os.environ.get(TIMEOUT_VARIABLE, "10")))
     raise LoadError(f"{file}: a topology file ends in .py or .json, not '{file.suffix or '(none)'}'")
 
 
-def _run(file: Path) -> Topology:
+class _TooLong(BaseException):
+    """Raised by the alarm inside a topology file that runs too long."""
+
+
+def _run(file: Path, timeout: float) -> Topology:
+    def stop(signum: int, frame: object) -> None:
+        raise _TooLong
+
+    timed = threading.current_thread() is threading.main_thread() and timeout > 0
+    if timed:
+        previous = signal.signal(signal.SIGALRM, stop)
+        signal.setitimer(signal.ITIMER_REAL, timeout)
     try:
         namespace = runpy.run_path(str(file), run_name="__vpcdraw_topology__")
+    except _TooLong:
+        raise LoadError(f"{file} was still running after {timeout:g} s and was stopped; a topology file should "
+                        "only build a topology") from None
     except SyntaxError as error:
         raise LoadError(f"{file} line {error.lineno}: syntax error: {error.msg}") from None
     except KeyboardInterrupt:
         raise
     except BaseException as error:  # the user's code may raise anything, SystemExit included
         raise LoadError(f"{file}{_line_in(file, error)}: {type(error).__name__}: {error}") from None
+    finally:
+        if timed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
     value = namespace.get("topology")
     if isinstance(value, TopologyBuilder):
         value = value.build()

@@ -197,8 +197,13 @@ def _apply(args: argparse.Namespace) -> int:
     if not made.changes:
         return 0
     _confirm(ec2, topology.region, f"Apply {len(made.actions)} changes", args.yes)
+    from deploy.lock import exclusive
+
     try:
-        outcome = apply(ec2, topology.name, made, wanted, live, parallelism=args.parallelism, progress=_progress)
+        with exclusive(topology.name, "apply"):
+            made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))  # again, now that it is ours
+            outcome = apply(ec2, topology.name, made, wanted, live, parallelism=args.parallelism,
+                            progress=_progress)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}", file=sys.stderr)
         print(f"  done: {len(failed.done)} of {len(made.actions)}; not done: "
@@ -233,8 +238,12 @@ def _destroy(args: argparse.Namespace) -> int:
     for note in made.notes:
         print(f"  note: {note}")
     _confirm(ec2, topology.region, f"Delete {len(made.actions)} resources", args.yes)
+    from deploy.lock import exclusive
+
     try:
-        outcome = apply(ec2, topology.name, made, [], live, progress=_progress)
+        with exclusive(topology.name, "destroy"):
+            made, live = destroy_plan(ec2, topology)
+            outcome = apply(ec2, topology.name, made, [], live, progress=_progress)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
         return 1

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from topology.errors import InvalidTopology, VpcdrawError
 
-from . import __version__
+from . import __version__, common
 from .analysis_commands import add_analysis_commands
 from .aws_commands import add_commands
 from .common import load_valid, resolve_my_ip
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vpcdraw {__version__}")
     parser.add_argument("--debug", action="store_true", help="show a traceback when something fails unexpectedly")
+    parser.add_argument("--no-exec", action="store_true",
+                        help="read only .json topology files, never run a .py one (also VPCDRAW_NO_EXEC=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     example = commands.add_parser("example", help="print an example topology file",
@@ -95,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 1
+    common.allow_code = False if args.no_exec else None
     try:
         return int(args.run(args))
     except InvalidTopology as error:

@@ -9,12 +9,14 @@ from pathlib import Path
 from topology.errors import InvalidTopology
 from topology.model import Topology
 
+allow_code: bool | None = None  # False after --no-exec: .py topology files are refused
+
 
 def load_valid(file: Path) -> Topology:
     """The topology in `file`, or InvalidTopology listing every problem (before any AWS call)."""
     from topology import load, validate
 
-    topology = load(file)
+    topology = load(file, allow_code=allow_code)
     problems = validate(topology)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

@@ -53,3 +53,20 @@ def test_broken_files_get_one_sentence(tmp_path, name, text, message):
 def test_a_missing_file_says_so(tmp_path):
     with pytest.raises(LoadError, match=r"nowhere\.py: no such file"):
         load(tmp_path / "nowhere.py")
+
+
+def test_a_file_that_runs_too_long_is_stopped(tmp_path):
+    path = _write(tmp_path, "loop.py", "while True:\n    pass\n")
+    with pytest.raises(LoadError, match=r"loop\.py was still running after 0\.5 s and was stopped"):
+        load(path, timeout=0.5)
+
+
+def test_no_exec_refuses_python_and_reads_json(tmp_path, example_file, monkeypatch):
+    source = example_file("assignment")
+    with pytest.raises(LoadError, match=r"with --no-exec only \.json topologies are read"):
+        load(source, allow_code=False)
+    monkeypatch.setenv("VPCDRAW_NO_EXEC", "1")
+    with pytest.raises(LoadError, match="which vpcdraw would run as code"):
+        load(source)
+    json_file = _write(tmp_path, "a.json", to_json(load(source, allow_code=True)))
+    assert load(json_file).name == "assignment"

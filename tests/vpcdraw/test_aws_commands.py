@@ -195,3 +195,20 @@ def test_lint_and_reach_a_live_vpc(cli, aws, boto):
     reached = cli("reach", "--vpc-id", vpc_id, "--region", "ap-northeast-2", "internet", "my-private-a", "22")
     assert reached.code == 2  # the group lets it in, but the private route table has no way back out
     assert "blocked: route table" in reached.out and "has no route to 0.0.0.0/0" in reached.out
+
+
+def test_a_second_apply_of_the_same_topology_refuses_while_the_first_runs(cli, aws, example_file, tmp_path,
+                                                                           monkeypatch):
+    import subprocess
+    import sys
+
+    from deploy.lock import exclusive
+
+    monkeypatch.setenv(local.STATE_VARIABLE, str(tmp_path / "state"))
+    source = example_file("assignment")
+    with exclusive("assignment", "apply"):  # this process holds it, as a running apply would
+        other = subprocess.run([sys.executable, "-m", "vpcdraw", "apply", str(source), "--yes"],
+                               capture_output=True, text=True, timeout=120, check=False)
+    assert other.returncode == 1
+    assert f"topology 'assignment' is busy: vpcdraw apply (pid {__import__('os').getpid()}) is running" in other.stderr
+    assert cli("apply", source).code == 0  # released with its holder

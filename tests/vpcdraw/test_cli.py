@@ -220,3 +220,21 @@ def test_help_and_check_import_no_heavy_libraries(tmp_path, example_file):
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_no_exec_flag_refuses_python_files(cli, example_file):
+    result = cli("--no-exec", "check", example_file("assignment"))
+    assert result.code == 1
+    assert "with --no-exec only .json topologies are read" in result.err
+
+
+def test_secrets_never_show_in_output(cli, example_file, aws_env, monkeypatch):
+    secret = "FAKESECRETKEYwJalrXUtnFEMIK7MDENGbPxRfiCY"
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEFAKEFAKE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    source = example_file("assignment")
+    outputs = [cli("doctor"), cli("plan", source, "--my-ip", "203.0.113.10"),
+               cli("apply", source, "--my-ip", "203.0.113.10"), cli("--debug", "check", source),
+               cli("destroy", source)]
+    assert [r.code for r in outputs] == [0, 0, 0, 0, 0]
+    assert all(secret not in r.out + r.err for r in outputs)
