@@ -107,7 +107,7 @@ class Ec2:
         session = boto3.session.Session(profile_name=profile, region_name=region, **credentials)
         retrying = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=10,
                           read_timeout=60, max_pool_connections=32)
-        single = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=10, read_timeout=60,
+        single = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10, read_timeout=60,
                         max_pool_connections=32)
         self.session = session
         self.client = session.client("ec2", endpoint_url=self.endpoint, config=retrying)

@@ -122,7 +122,7 @@ def _decode(data: Any, hint: Any, path: str) -> Any:
         fields = {f.name: f for f in dataclasses.fields(hint)}
         unknown = sorted(set(data) - set(fields))
         if unknown:
-            raise LoadError(f"{path} has unknown key '{unknown[0]}'; known keys: {', '.join(fields)}")
+            raise LoadError(f"{path} has unknown key {unknown[0]!r}; known keys: {', '.join(fields)}")
         missing = [n for n, f in fields.items() if n not in data and _required(f)]
         if missing:
             raise LoadError(f"{path} is missing the key '{missing[0]}'")

@@ -1,0 +1,91 @@
+"""Hostile input: every broken file gets one clear sentence and exit 1, never a traceback, never an AWS call."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.faults import FaultProxy
+from topology.serialize import to_dict
+
+CORPUS = {
+    "raises.py": "raise RuntimeError('boom')\n",
+    "nothing.py": "x = 1\n",
+    "loops.py": "while True:\n    pass\n",
+    "exits.py": "import os\nos._exit(0) if False else None\nraise SystemExit(5)\n",
+    "syntax.py": "topology = TopologyBuilder(\n",
+    "types.json": '{"name": 5, "region": [], "vpcs": {}}',
+    "unknown.json": '{"name": "x", "region": "ap-northeast-2", "vpcs": [], "extra": 1}',
+    "huge.json": json.dumps({"name": "h", "region": "ap-northeast-2", "vpcs": [
+        {"name": "m", "cidr": "10.0.0.0/16", "security_groups": [
+            {"name": "g", "description": "g", "ingress": [
+                {"protocol": "tcp", "from_port": 10**40, "to_port": -10**40, "peer": {"kind": "cidr",
+                                                                                      "value": "0.0.0.0/0"}}]}]}]}),
+    "unicode.py": "from topology import TopologyBuilder\nt = TopologyBuilder('과제', region='ap-northeast-2')\n"
+                  "t.vpc('메인', '10.0.0.0/16').subnet('공개', '10.0.0.0/24', az='a', tier='public')\n"
+                  "topology = t.build()\n",
+    "many.py": "from topology import TopologyBuilder\nt = TopologyBuilder('many', region='ap-northeast-2')\n"
+               "v = t.vpc('m', '10.0.0.0/16')\n"
+               "for i in range(10000):\n"
+               "    v.subnet(f's{i}', f'10.{i // 4096}.{(i // 16) % 256}.{(i % 16) * 16}/28', az='a', tier='private')\n"
+               "topology = t.build()\n",
+    "bytes.json": "\udcff",
+}
+
+
+@pytest.fixture
+def counting(endpoint):
+    proxy = FaultProxy(endpoint)
+    yield proxy
+    proxy.close()
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_the_corpus_gets_one_sentence_and_no_aws_call(name, tmp_path, counting):
+    path = tmp_path / name
+    path.write_bytes(CORPUS[name].encode("utf-8", "surrogateescape"))
+    environment = {"AWS_ENDPOINT_URL": counting.endpoint, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+                   "VPCDRAW_LOAD_TIMEOUT": "2", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "vpcdraw", "plan", str(path), "--my-ip", "203.0.113.10"],
+                          capture_output=True, text=True, env=environment, timeout=120, check=False)
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("vpcdraw: error: ")
+    assert counting.counts["requests"] == 0
+
+
+def _junk():
+    return st.one_of(st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.text(max_size=30),
+                     st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=6), st.integers(),
+                                                                          max_size=3))
+
+
+@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_fuzzed_json_never_crashes_check(cli, assignment, tmp_path_factory, data):
+    document = to_dict(assignment)
+    for _ in range(data.draw(st.integers(1, 3))):
+        node = document
+        while True:
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            if not keys:
+                break
+            key = data.draw(st.sampled_from(keys))
+            child = node[key]
+            if isinstance(child, dict | list) and child and data.draw(st.booleans()):
+                node = child
+                continue
+            node[key] = data.draw(_junk())
+            break
+    path = tmp_path_factory.getbasetemp() / "fuzz.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    result = cli("check", path)
+    assert result.code in (0, 1)
+    assert "Traceback" not in result.err
+    if result.code == 1:
+        assert result.err.splitlines()[-1].startswith("vpcdraw: error: ")
