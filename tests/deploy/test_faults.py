@@ -142,3 +142,11 @@ def test_destroy_under_faults_removes_ours_and_none_of_theirs(endpoint, small, a
     assert len(boto.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [theirs]}])["Subnets"]) == foreign_subnets
     groups = boto.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [theirs]}])["SecurityGroups"]
     assert len([g for g in groups if g["GroupName"] != "default"]) == foreign_groups
+
+
+def test_connection_resets_and_latency_make_no_duplicates(endpoint, proxy, assignment):
+    faulty = proxy(Faults(seed=5, reset=0.15, latency=0.01))
+    _apply(faulty.endpoint, assignment)
+    assert faulty.counts["resets"] > 0
+    assert census(endpoint) == EXPECTED["assignment"]
+    print(f"\nFAULTS resets: {faulty.counts}")
