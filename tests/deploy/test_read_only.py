@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-
 import boto3
 import pytest
 
 from deploy.aws import Ec2
 from deploy.workflow import drift
 from tests.deploy.test_diff import build_by_hand
+from tests.servers import start_moto
 
 
 @pytest.fixture
 def enforcing(tmp_path, monkeypatch):
     """A moto server that enforces IAM after three calls: those make the admin who builds the VPC."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    environment = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            time.sleep(0.05)
+    server, endpoint = start_moto(environment={"MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+                                               "INITIAL_NO_AUTH_ACTION_COUNT": "3"})
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     yield endpoint

@@ -112,28 +112,12 @@ def _outside_address() -> str | None:
 @pytest.fixture
 def remote_endpoint(monkeypatch, tmp_path):
     """A moto server reached through a non-loopback address: to vpcdraw, a real account."""
-    import subprocess
-    import sys
-    import time
-    import urllib.request
+    from tests.servers import start_moto
 
     address = _outside_address()
     if address is None:
         pytest.skip("this machine has no non-loopback address")
-    with socket.socket() as probe:
-        probe.bind(("0.0.0.0", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "0.0.0.0", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://{address}:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-            break
-        except urllib.error.HTTPError:
-            break
-        except OSError:
-            time.sleep(0.1)
+    server, endpoint = start_moto(bind="0.0.0.0", reach_as=address)
     for name, value in (("AWS_ENDPOINT_URL", endpoint), ("AWS_ACCESS_KEY_ID", "testing"),
                         ("AWS_SECRET_ACCESS_KEY", "testing"), ("VPCDRAW_MY_IP", "203.0.113.10"),
                         ("AWS_CONFIG_FILE", str(tmp_path / "none")),
