@@ -67,17 +67,20 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     tag_filter = [{"Name": f"tag:{TOPOLOGY_TAG}", "Values": [topology]}]
     describe = tolerant(ec2, live.not_checked)
 
-    if vpcs is None:
-        found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter)
-        chosen = {v["VpcId"]: tags_of(v).get(ADDRESS_TAG, "") for v in found_vpcs}
-    else:
-        found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", VpcIds=list(vpcs.values())) if vpcs else []
-        chosen = {i: a for a, i in vpcs.items()}
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the Elastic IPs need no VPC id: ask at the same time
+        addresses = pool.submit(describe, "elastic_ip", "DescribeAddresses", "Addresses", Filters=tag_filter)
+        if vpcs is None:
+            found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter)
+            chosen = {v["VpcId"]: tags_of(v).get(ADDRESS_TAG, "") for v in found_vpcs}
+        else:
+            found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", VpcIds=list(vpcs.values())) if vpcs else []
+            chosen = {i: a for a, i in vpcs.items()}
+        elastic_ips = addresses.result()
     for vpc in found_vpcs:
         tags = tags_of(vpc)
         live.add(Resource(chosen[vpc["VpcId"]], "vpc", {"cidr": vpc["CidrBlock"], "name": tags.get("Name", "")}),
                  vpc["VpcId"], owned=tags.get(TOPOLOGY_TAG) == topology)
-    for item in describe("elastic_ip", "DescribeAddresses", "Addresses", Filters=tag_filter):
+    for item in elastic_ips:
         tags = tags_of(item)
         live.add(Resource(tags.get(ADDRESS_TAG, ""), "elastic_ip", {"name": tags.get("Name", "")}),
                  item["AllocationId"], owned=True)
