@@ -12,34 +12,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from topology.graph import Resource
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 LATENCY_S = float(os.environ.get("VPCDRAW_BENCH_LATENCY", "0.05"))
 
 
-def synthetic():  # type: ignore[no-untyped-def]
-    """A 3-AZ topology with 60 subnets and 30 security groups."""
-    from topology import TopologyBuilder, anywhere, sg
-
-    t = TopologyBuilder("synthetic", region="ap-northeast-2")
-    vpc = t.vpc("main", "10.40.0.0/16")
-    vpc.internet_gateway("igw")
-    public, private = [], []
-    for i in range(60):
-        zone = "abc"[i % 3]
-        tier = "public" if i < 20 else "private"
-        vpc.subnet(f"{tier}-{i}", f"10.40.{i}.0/24", az=zone, tier=tier)
-        (public if tier == "public" else private).append(f"{tier}-{i}")
-    vpc.route_table("public", subnets=public).route("0.0.0.0/0", internet_gateway="igw")
-    vpc.route_table("private", subnets=private)
-    for g in range(30):
-        group = vpc.security_group(f"g{g}", f"group {g}", subnets=[(public + private)[g * 2]])
-        group.ingress(f"tcp/{8000 + g}", anywhere, "service").ingress("tcp/22", sg(f"g{(g + 1) % 30}"), "ssh")
-    return t.build()
-
-
-def minimum_calls(resources: list) -> int:  # type: ignore[type-arg]
+def minimum_calls(resources: list[Resource]) -> int:
     """The fewest mutating calls the EC2 API allows for these resources: one per resource, one authorize per
     group and direction, plus the IGW's attach."""
     batches = {(r.spec["security_group"], r.spec["direction"]) for r in resources if r.kind == "security_group_rule"
@@ -51,6 +32,7 @@ def minimum_calls(resources: list) -> int:  # type: ignore[type-arg]
 def measure() -> list[tuple[str, str, str]]:
     import networkx as nx
 
+    from bench.synthetic import groups
     from deploy import local
     from deploy.apply import apply
     from deploy.aws import Ec2
@@ -70,7 +52,7 @@ def measure() -> list[tuple[str, str, str]]:
         source = Path(state) / "assignment.py"
         source.write_text(example_source("assignment"), encoding="utf-8")
         try:
-            for name, topology in (("assignment", load(source)), ("synthetic 60 subnets / 30 SGs", synthetic())):
+            for name, topology in (("assignment", load(source)), ("synthetic 60 subnets / 30 SGs", groups())):
                 wanted = desired(topology, "203.0.113.10")
                 depth = len(list(nx.topological_generations(dependency_graph(wanted))))
                 times = {}

@@ -39,11 +39,12 @@ def output_format(path: Path) -> str:
     return suffix
 
 
-def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | None = None) -> tuple[str, list[str]]:
+def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | None = None,
+               detail: str = "auto") -> tuple[str, list[str]]:
     """The DOT source of the drawing (with drift over it when `overlay` is given), and warnings."""
     from .draw import to_dot
 
-    plan: Layout = layout(topology, normalise(my_ip) if my_ip else None, overlay)
+    plan: Layout = layout(topology, normalise(my_ip) if my_ip else None, overlay, detail)
     font = hangul_font()
     warnings = []
     texts = [plan.title] + [n.label for n in plan.nodes()]
@@ -53,13 +54,15 @@ def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | 
     return to_dot(plan, font), warnings
 
 
-def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None) -> Drawing:
-    """Draw `topology` into `out` (.png, .svg or .dot by extension); `overlay` draws drift over it."""
+def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None,
+           detail: str = "auto") -> Drawing:
+    """Draw `topology` into `out` (.png, .svg or .dot by extension); `overlay` draws drift over it; `detail`
+    is how subnets are drawn (see `layout`)."""
     path = Path(out)
     fmt = output_format(path)
     if fmt == "png" and not path.suffix:
         path = path.with_suffix(".png")
-    source, warnings = dot_source(topology, my_ip, overlay)
+    source, warnings = dot_source(topology, my_ip, overlay, detail)
     data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

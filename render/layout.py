@@ -6,7 +6,9 @@ turns a Layout into a picture. Node and cluster ids are resource addresses, so o
 
 from __future__ import annotations
 
-from collections import defaultdict
+import ipaddress
+import math
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -17,6 +19,10 @@ from topology.regions import zone_name
 
 INTERNET = "internet"
 MY_IP = "my-ip"
+
+DETAILS = ("auto", "subnets", "tiers")  # how subnets are drawn: auto, each one, or one box per tier and AZ
+GROUP_OVER = 24  # in auto, a VPC with more subnets than this is drawn one box per tier and AZ
+MAX_LABELS = 4  # an edge lists at most this many port labels; the rest are counted
 
 # Vertical levels: an edge from a lower level to a higher one is drawn reversed so ranks stay top-down.
 _LEVEL = {"outside": 0, "gateway": 1, "public": 2, "private": 3, "management": 4, "admin": 5}
@@ -102,15 +108,26 @@ class Overlay:
         return ""
 
 
-def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None = None) -> Layout:
-    """The layout of `topology`; `my_ip` (a /32) labels the admin node; `overlay` marks drift."""
+def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None = None,
+           detail: str = "auto") -> Layout:
+    """The layout of `topology`; `my_ip` (a /32) labels the admin node; `overlay` marks drift.
+
+    `detail` says how subnets are drawn: "subnets" one box each, "tiers" one box per tier and AZ with counts
+    (what stays legible for hundreds of subnets), "auto" the first up to GROUP_OVER subnets in a VPC.
+    """
+    if detail not in DETAILS:
+        raise ValueError(f"detail must be one of {', '.join(DETAILS)}, not {detail!r}")
     title = f"{topology.description or topology.name} ({topology.region})"
     if overlay is not None:
         title = f"{overlay.title}: {title}"
     region = Cluster(f"region/{topology.region}", f"Region {topology.region}", "region")
-    builder = _Builder(topology.region, my_ip, overlay or Overlay())
+    builder = _Builder(topology.region, my_ip, overlay or Overlay(), detail)
     for vpc in topology.vpcs:
         region.clusters.append(builder.vpc(vpc))
+    # Several VPCs go in a grid, about as many rows as columns, rather than one wide strip.
+    across = math.ceil(math.sqrt(len(builder.ends)))
+    for upper, lower in zip(builder.ends, builder.ends[across:], strict=False):
+        builder.columns.append([upper[1], lower[0]])
     if overlay is not None:
         _mark(region, "", overlay)
         if overlay.unmanaged:
@@ -122,17 +139,24 @@ def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None
 class _Builder:
     """Walks the VPCs once, placing nodes and collecting edges and rows."""
 
-    def __init__(self, region: str, my_ip: str | None, overlay: Overlay) -> None:
+    def __init__(self, region: str, my_ip: str | None, overlay: Overlay, detail: str) -> None:
         self.region = region
         self.my_ip = my_ip
         self.overlay = overlay
+        self.detail = detail
+        self.alias: dict[str, str] = {}  # a grouped subnet's or host's node id -> its tier-and-AZ box's node
         self.outside: dict[str, Node] = {}
         self.edge_labels: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.rows: list[list[str]] = []
         self.columns: list[list[str]] = []
+        self.ends: list[tuple[str, str]] = []  # each VPC's top and bottom node, to stack VPCs in a grid
 
     def vpc(self, vpc: Vpc) -> Cluster:
-        box = Cluster(vpc_address(vpc), f"VPC {vpc.label + ' ' if vpc.label else ''}{vpc.name} {vpc.cidr}", "vpc")
+        grouped = self.detail == "tiers" or (self.detail == "auto" and len(vpc.subnets) > GROUP_OVER)
+        label = f"VPC {vpc.label + ' ' if vpc.label else ''}{vpc.name} {vpc.cidr}"
+        if grouped:
+            label += f"\n{len(vpc.subnets)} subnets, one box per tier and AZ (--expand draws each)"
+        box = Cluster(vpc_address(vpc), label, "vpc")
         igw = vpc.internet_gateway
         if igw is not None:
             box.nodes.append(Node(address(vpc, "internet_gateway", igw.name),
@@ -152,6 +176,11 @@ class _Builder:
                     zone_box.clusters.append(Cluster(ghost, "", "placeholder", [spacer]))
                     anchors[(zone, tier)] = spacer.id
                     row_nodes[tier].append(spacer.id)
+                elif grouped:
+                    cell, anchors[(zone, tier)] = self.cell(vpc, f"{zone_box.id}/{tier}", subnets)
+                    zone_box.clusters.append(cell)
+                    row_nodes[tier] += [n.id for n in _all_nodes(cell)]
+                    continue
                 for subnet in subnets:
                     subnet_box, anchor = self.subnet(vpc, subnet)
                     zone_box.clusters.append(subnet_box)
@@ -167,6 +196,9 @@ class _Builder:
             self.rows.append([n for n in row_nodes[tier] if n not in flat or n.endswith("/route_table")])
         for zone in zones:
             self.columns.append([anchors[(zone, tier)] for tier in tiers])
+        if zones:
+            first = self.columns[-len(zones)]
+            self.ends.append((box.nodes[0].id if box.nodes else first[0], first[-1]))
         return box
 
     def subnet(self, vpc: Vpc, subnet: Subnet) -> tuple[Cluster, str]:
@@ -194,6 +226,46 @@ class _Builder:
             if nat.subnet == subnet.name:
                 box.nodes.append(Node(address(vpc, "nat_gateway", nat.name),
                                       _labelled("NAT Gateway", nat.label, nat.name), "nat_gateway", level))
+        return box, anchor
+
+    def cell(self, vpc: Vpc, here: str, subnets: list[Subnet]) -> tuple[Cluster, str]:
+        """One box for all of a tier's subnets in one AZ: counts, CIDR span, route tables, NATs, groups."""
+        names = {s.name for s in subnets}
+        level = _LEVEL[subnets[0].tier]
+        public = sum(1 for s in subnets if vpc.routes_to_internet_gateway(s.name))
+        blocks = sorted((ipaddress.ip_network(s.cidr) for s in subnets), key=lambda n: (n.network_address, n.prefixlen))
+        span = str(blocks[0]) if len(blocks) == 1 else f"{blocks[0]} ... {blocks[-1]}"
+        count = f"{len(subnets)} {subnets[0].tier} subnet{'s' if len(subnets) > 1 else ''}"
+        drifted = [f"{self.overlay.marker(a)}{a.rsplit('/', 1)[-1]}".strip()
+                   for a in (address(vpc, "subnet", s.name) for s in subnets) if self.overlay.status(a)]
+        lines = [*_counted(drifted, 3), count, span]
+        box = Cluster(here, "\n".join(lines), "public_subnet" if public * 2 >= len(subnets) else "private_subnet")
+        if drifted:
+            box.status = next(self.overlay.status(address(vpc, "subnet", s.name)) for s in subnets
+                              if self.overlay.status(address(vpc, "subnet", s.name)))
+        tables = Counter(t.name if (t := vpc.route_table_of(s.name)) else "main" for s in subnets)
+        table_lines = []
+        for name, used in sorted(tables.items()):
+            table = next((t for t in vpc.route_tables if t.name == name), None)
+            routes = [f"{r.destination} to {r.gateway or r.target}" for r in table.routes] if table else []
+            table_lines += [f"route table {name} ({used})", *routes]
+        anchor = f"{here}/route_table"
+        box.nodes.append(Node(anchor, "\n".join(table_lines), "route_table", level))
+        for nat in vpc.nat_gateways:
+            if nat.subnet in names:
+                box.nodes.append(Node(address(vpc, "nat_gateway", nat.name),
+                                      _labelled("NAT Gateway", nat.label, nat.name), "nat_gateway", level))
+        hosts = [i for i in vpc.instances if i.subnet in names]
+        groups = [g.name for g in vpc.security_groups if names & {s.name for s in vpc.protected_subnets(g)}]
+        groups += sorted({g for h in hosts for g in h.security_groups} - set(groups))
+        label = [f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}" if hosts else "any host",
+                 *_counted([f"SG {g}" for g in groups], MAX_LABELS)]
+        endpoint = Node(f"{here}/hosts", "\n".join(label), "public_subnet" if public else "private_subnet", level)
+        box.nodes.append(endpoint)
+        for subnet in subnets:
+            self.alias[_subnet_endpoint(vpc, subnet.name)] = endpoint.id
+        for host in hosts:
+            self.alias[address(vpc, "instance", host.name)] = endpoint.id
         return box, anchor
 
     def endpoint_groups(self, vpc: Vpc, subnet: Subnet) -> list[tuple[SecurityGroup | None, list[Node]]]:
@@ -270,6 +342,7 @@ class _Builder:
                         self.add(source, destination, rule, "egress")
 
     def add(self, source: str, target: str, rule: Rule, style: str) -> None:
+        source, target = self.alias.get(source, source), self.alias.get(target, target)
         if source == target:
             return
         if style == "tier" and rule.protocol == "tcp" and rule.from_port == 22 == rule.to_port:
@@ -290,7 +363,7 @@ class _Builder:
             both = self.edge_labels.get(back) == labels
             if both:
                 merged.add(back)
-            found.append(Edge(source, target, tuple(labels), style, both))
+            found.append(Edge(source, target, tuple(_counted(labels, MAX_LABELS)), style, both))
         return found
 
     def top(self) -> list[Node]:
@@ -298,6 +371,11 @@ class _Builder:
 
     def bottom(self) -> list[Node]:
         return [n for n in self.outside.values() if n.level == _LEVEL["admin"]]
+
+
+def _counted(items: list[str], most: int) -> list[str]:
+    """`items`, or the first few of them and how many more there are."""
+    return items if len(items) <= most else [*items[:most - 1], f"and {len(items) - most + 1} more"]
 
 
 def _subnet_endpoint(vpc: Vpc, subnet: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from topology.errors import VpcdrawError
 
-from .common import load_valid, resolve_my_ip
+from .common import detail_option, load_valid, resolve_my_ip
 
 
 def add_analysis_commands(commands: Any) -> None:
@@ -37,6 +37,7 @@ def add_analysis_commands(commands: Any) -> None:
     grade.add_argument("--vpc-id", help="the VPC to grade (default: the region's only non-default VPC)")
     grade.add_argument("--my-ip", metavar="ADDRESS", help="the student's admin IP, when known")
     grade.add_argument("-o", "--output", type=Path, help="draw the VPC with failed items marked")
+    detail_option(grade)
     grade.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
     grade.add_argument("--rubric", type=Path, help="a rubric file (default: the week-1 assignment)")
     grade.add_argument("--region", help="the region (default: the standard AWS configuration)")
@@ -107,7 +108,8 @@ def _grade(args: argparse.Namespace) -> int:
             for where in item.addresses if not item.passed else ():
                 failed[where] = f"{failed[where]}, {item.id}" if where in failed else item.id
         drawing = render(result.topology, args.output,
-                         overlay=Overlay(changed=failed, title=f"Graded {passed}/{total}", changed_marker="FAIL"))
+                         overlay=Overlay(changed=failed, title=f"Graded {passed}/{total}", changed_marker="FAIL"),
+                         detail=args.detail)
         print(f"wrote {drawing.path}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

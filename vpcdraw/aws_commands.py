@@ -11,7 +11,7 @@ from typing import Any
 
 from topology.errors import VpcdrawError
 
-from .common import load_valid, resolve_my_ip
+from .common import detail_option, load_valid, resolve_my_ip
 
 DEFAULT_PARALLELISM = 8
 
@@ -59,6 +59,7 @@ def add_commands(commands: Any) -> None:
     diff.add_argument("--json", action="store_true",
                       help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
     diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg or .dot)")
+    detail_option(diff)
     diff.set_defaults(run=_diff)
 
     imports = commands.add_parser(
@@ -68,6 +69,7 @@ def add_commands(commands: Any) -> None:
     imports.add_argument("--vpc-id", help="the VPC to import")
     imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
     imports.add_argument("--png", type=Path, help="also draw it (.png, .svg or .dot)")
+    detail_option(imports)
     imports.add_argument("--local", action="store_true", help="use the embedded local AWS (also VPCDRAW_LOCAL=1)")
     imports.add_argument("--region", help="the region to read (default: the standard AWS configuration)")
     imports.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
@@ -259,7 +261,8 @@ def _diff(args: argparse.Namespace) -> int:
     if args.output:
         from render import render
 
-        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found))
+        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found),
+                         detail=args.detail)
         print(f"wrote {drawing.path}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
         print(json.dumps(found.to_json(), indent=2, ensure_ascii=False, default=str))
@@ -324,7 +327,7 @@ def _import(args: argparse.Namespace) -> int:
     if args.png:
         from render import render
 
-        print(f"wrote {render(topology, args.png).path}", file=sys.stderr)
+        print(f"wrote {render(topology, args.png, detail=args.detail).path}", file=sys.stderr)
     return 0
 
 

@@ -16,7 +16,7 @@ from topology.errors import InvalidTopology, VpcdrawError
 from . import __version__, common
 from .analysis_commands import add_analysis_commands
 from .aws_commands import add_commands
-from .common import load_valid, resolve_my_ip
+from .common import detail_option, load_valid, resolve_my_ip
 
 EPILOG = """\
 A topology file is a Python file that builds a topology and binds it to the name `topology`,
@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", type=Path, default=None,
                         help="where to write the drawing (default: the file's name with .png)")
     _my_ip_option(render)
+    detail_option(render)
     render.set_defaults(run=_render)
 
     export = commands.add_parser("export", help="print a topology in its JSON form",
@@ -143,7 +144,7 @@ def _render(args: argparse.Namespace) -> int:
 
     topology = load_valid(args.file)
     out = args.output or args.file.with_suffix(".png")
-    drawing = render(topology, out, my_ip=resolve_my_ip(args.my_ip))
+    drawing = render(topology, out, my_ip=resolve_my_ip(args.my_ip), detail=args.detail)
     for warning in drawing.warnings:
         print(f"vpcdraw: warning: {warning}", file=sys.stderr)
     print(f"wrote {drawing.path}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -40,3 +41,12 @@ def resolve_my_ip(value: str | None) -> str | None:
         print(f"my IP: {address} (from {where})", file=sys.stderr)
         return address
     return normalise(value)
+
+
+def detail_option(parser: argparse.ArgumentParser) -> None:
+    """--expand / --collapse: how a drawing shows subnets (each one, or one box per tier and AZ)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--expand", dest="detail", action="store_const", const="subnets", default="auto",
+                       help="draw every subnet, even in VPCs of more than 24 subnets (which are grouped by default)")
+    group.add_argument("--collapse", dest="detail", action="store_const", const="tiers",
+                       help="draw one box per tier and AZ, with counts, even in small VPCs")

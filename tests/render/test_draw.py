@@ -88,3 +88,29 @@ def test_random_valid_topologies_render_without_graphviz_crashing(topology):
     svg = rasterise(dot, "svg").decode("utf-8")
     for subnet in topology.vpcs[0].subnets:
         assert subnet.cidr in svg
+
+
+def test_an_account_of_a_thousand_subnets_draws_as_a_legible_picture(tmp_path):
+    from bench.synthetic import account
+
+    drawing = render(account(1000, vpcs=5), tmp_path / "account.png", "203.0.113.10")
+    data = drawing.path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    # a grid of five VPCs of grouped subnets, not a strip of a thousand boxes
+    assert width < 12_000 and height < 6_000 and width < 4 * height
+    assert len(re.findall(r'label="\d+ (?:public|private|management) subnets', drawing.dot)) == 5 * 9
+
+
+@given(topologies())
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_topologies_render_grouped_by_tier_without_graphviz_crashing(topology):
+    from render import rasterise
+
+    dot, _ = dot_source(topology, "198.51.100.1/32", detail="tiers")
+    svg = rasterise(dot, "svg").decode("utf-8")
+    from collections import Counter
+
+    for vpc in topology.vpcs:
+        for (_, tier), count in Counter((s.az, s.tier) for s in vpc.subnets).items():
+            assert f"{count} {tier} subnet{'s' if count > 1 else ''}" in svg

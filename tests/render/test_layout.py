@@ -106,3 +106,58 @@ def test_cluster_and_node_ids_are_unique(service):
     ids = [c.id for c in _clusters(drawing.root)] + [n.id for n in drawing.nodes()]
     assert len(ids) == len(set(ids))
     assert all(isinstance(c, Cluster) for c in _clusters(drawing.root))
+
+
+def _subnet_boxes(drawing):
+    return [c for c in _clusters(drawing.root) if c.style in ("public_subnet", "private_subnet")]
+
+
+def test_a_large_vpc_is_drawn_one_box_per_tier_and_zone_with_counts():
+    from bench.synthetic import account
+
+    topology = account(200)
+    drawing = layout(topology, "203.0.113.10/32")
+    boxes = _subnet_boxes(drawing)
+    assert len(boxes) == 9  # three tiers in three zones
+    counted = sum(int(box.label.split(" ", 1)[0]) for box in boxes)
+    assert counted == 200
+    assert "200 subnets, one box per tier and AZ (--expand draws each)" in drawing.root[0].clusters[0].label
+    ids = {n.id for n in drawing.nodes()}
+    for edge in drawing.edges:
+        assert {edge.source, edge.target} <= ids  # every rule lands on a drawn node
+        assert len(edge.labels) <= 4
+    # the web group's 8080 from the internet reaches the public box of every zone through the IGW
+    igw = "vpc/vpc0/internet_gateway/igw"
+    public = {e.target for e in drawing.edges if e.source == igw and "tcp/8080" in e.labels}
+    assert public == {f"vpc/vpc0/az/ap-northeast-2{z}/public/hosts" for z in "abc"}
+
+
+def test_grouping_follows_the_flag_not_only_the_size(assignment):
+    from bench.synthetic import account
+
+    assert len(_subnet_boxes(layout(assignment))) == 5
+    collapsed = _subnet_boxes(layout(assignment, detail="tiers"))
+    assert sorted(b.label.split("\n")[0] for b in collapsed) == [
+        "1 management subnet", "1 private subnet", "1 private subnet", "1 public subnet", "1 public subnet"]
+    assert len(_subnet_boxes(layout(account(60), detail="subnets"))) == 60
+
+
+def test_a_grouped_box_names_its_drifted_subnets():
+    from bench.synthetic import account
+    from render.layout import Overlay
+
+    topology = account(200)
+    drifted = "vpc/vpc0/subnet/public-a0"
+    drawing = layout(topology, overlay=Overlay(changed={drifted: "az should be a, is b"}))
+    (box,) = [b for b in _subnet_boxes(drawing) if b.status]
+    assert box.status == "changed"
+    assert box.label.startswith("CHANGED (az should be a, is b) public-a0\n")
+
+
+def test_several_vpcs_are_stacked_in_a_grid():
+    from bench.synthetic import account
+
+    drawing = layout(account(1000, vpcs=5))
+    stacking = [c for c in drawing.columns if len(c) == 2 and c[0].split("/")[1] != c[1].split("/")[1]]
+    # three VPCs across, the other two below the first two: VPC i's bottom above VPC i+3's top
+    assert [(a.split("/")[1], b.split("/")[1]) for a, b in stacking] == [("vpc0", "vpc3"), ("vpc1", "vpc4")]

@@ -67,6 +67,18 @@ def test_render_writes_png_svg_and_dot_by_extension(cli, example_file, tmp_path)
     assert (tmp_path / "service.dot").read_text(encoding="utf-8").startswith("digraph")
 
 
+def test_render_collapse_and_expand_choose_how_subnets_are_drawn(cli, example_file, tmp_path):
+    source = example_file("assignment")
+    assert cli("render", source, "--collapse", "-o", tmp_path / "c.dot").code == 0
+    assert cli("render", source, "--expand", "-o", tmp_path / "e.dot").code == 0
+    collapsed, expanded = ((tmp_path / n).read_text(encoding="utf-8") for n in ("c.dot", "e.dot"))
+    assert collapsed.count('label="1 public subnet\n') == 2 and "subnet/public-a" not in collapsed
+    assert "1 public subnet" not in expanded and "subnet/public-a" in expanded
+    with pytest.raises(SystemExit) as refused:
+        cli("render", source, "--collapse", "--expand")
+    assert refused.value.code == 2
+
+
 def test_render_defaults_to_a_png_beside_the_file(cli, example_file):
     source = example_file("assignment")
     result = cli("render", source)
