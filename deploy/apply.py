@@ -1,26 +1,27 @@
-"""Applying a plan: deletes in reverse dependency order, then creates and updates, in parallel waves.
+"""Applying a plan: deletes in reverse dependency order, then creates and updates, in parallel.
 
-A wave is one networkx topological generation; a bounded thread pool runs its calls. All of one
-security group's new rules of one direction go in one authorize call. When a call fails for good,
-no new wave starts, the running calls finish, and the error says what was done and what was not.
+Each action starts on a bounded thread pool as soon as the actions it depends on (by the networkx
+dependency graph) are done. All of one security group's new rules of one direction go in one authorize
+call. When a call fails for good, nothing new starts, the running calls finish, and the error says
+what was done and what was not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from topology.errors import VpcdrawError
 from topology.graph import Resource
 
-from . import handlers
+from . import DEFAULT_PARALLELISM, handlers
 from .aws import Ec2
 from .live import Live
 from .plan import Action, Plan
 
-DEFAULT_PARALLELISM = 8
 Progress = Callable[[Action, str, int, int], None]  # action, its AWS id or the error, how many done, of how many
 
 
@@ -43,7 +44,7 @@ class Outcome:
 
 def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Live,
           parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None, poll: float = 2.0) -> Outcome:
-    """Carry out `plan`; raises ApplyFailed after the first failing wave."""
+    """Carry out `plan`; raises ApplyFailed once the calls running when one failed have finished."""
     want = {r.address: r for r in desired}
     ctx = handlers.Context(ec2, topology, dict(live.ids), want, poll=poll)
     outcome = Outcome(ids=ctx.ids)
@@ -52,43 +53,81 @@ def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Li
     adding = [a for a in plan.actions if a.op in ("create", "update", "replace")]
     phases: list[tuple[str, list[Action], dict[str, Resource]]] = [
         ("delete", removing, live.resources), ("create", adding, want)]
+
+    def finished(phase: str, group: list[Action]) -> None:
+        for action in group:
+            if phase == "delete" and action.op == "replace":
+                continue  # counted once, when created again
+            outcome.done.append(action)
+            if progress:
+                progress(action, ctx.ids.get(action.address, ""), len(outcome.done), total)
+
     for phase, actions, specs in phases:
-        order = [a.address for a in actions]
-        index = {a.address: a for a in actions}
-        waves = _waves([specs[a] for a in order if a in specs], reverse=phase == "delete")
-        for wave in waves:
-            jobs = _jobs([index[a] for a in wave], phase, specs)
-            failures: list[tuple[list[Action], Exception]] = []
-            with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-                futures = {pool.submit(_run, ctx, phase, group, specs, live): group for group in jobs}
-                for future in as_completed(futures):
-                    group = futures[future]
-                    try:
-                        future.result()
-                    except Exception as failure:  # reported below with what was and was not done
-                        failures.append((group, failure))
-                        continue
-                    for action in group:
-                        if phase == "delete" and action.op == "replace":
-                            continue  # counted once, when created again
-                        outcome.done.append(action)
-                        if progress:
-                            progress(action, ctx.ids.get(action.address, ""), len(outcome.done), total)
-            if failures:
-                group, error = failures[0]
-                not_done = [a for a in plan.actions if a not in outcome.done]
-                raise ApplyFailed(f"{group[0].op} {group[0].kind} {group[0].address} failed: {error}",
-                                  outcome.done, not_done)
+        jobs, needs = _schedule(actions, phase, specs)
+        failures = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs, live=live),
+                             partial(finished, phase))
+        if failures:
+            group, error = failures[0]
+            not_done = [a for a in plan.actions if a not in outcome.done]
+            raise ApplyFailed(f"{group[0].op} {group[0].kind} {group[0].address} failed: {error}",
+                              outcome.done, not_done)
     return outcome
 
 
-def _waves(items: list[Resource], reverse: bool) -> list[list[str]]:
+def _schedule(actions: list[Action], phase: str, specs: dict[str, Resource]
+              ) -> tuple[list[list[Action]], list[set[int]]]:
+    """The phase's jobs in a stable order, and for each job the jobs it must wait for.
+
+    A resource waits for what it depends on (creates) or for what depends on it (deletes): nothing else, so
+    each starts as soon as its own dependencies are done rather than with the slowest of a whole wave.
+    """
     import networkx as nx
 
     from topology.graph import dependency_graph
 
-    waves = [sorted(w) for w in nx.topological_generations(dependency_graph(items))]
-    return waves[::-1] if reverse else waves
+    graph = dependency_graph(specs[a.address] for a in actions if a.address in specs)
+    if phase == "delete":
+        graph = graph.reverse(copy=False)
+    early = [(specs[a.address].spec[field], a.address) for a in actions if phase == "create" and a.op != "update"
+             and (field := handlers.STARTS_EARLY.get(a.kind)) and specs[a.address].spec.get(field)]
+    rank = {address: n for n, address in enumerate(nx.lexicographical_topological_sort(graph))}
+    ordered = sorted(actions, key=lambda a: (rank.get(a.address, -1), a.address))
+    jobs = _jobs(ordered, phase, specs)
+    job_of = {a.address: n for n, job in enumerate(jobs) for a in job}
+    needs: list[set[int]] = [set() for _ in jobs]
+    for before, after in graph.edges:
+        if job_of[before] != job_of[after] and (before, after) not in early:
+            needs[job_of[after]].add(job_of[before])
+    return jobs, needs
+
+
+def _run_jobs(jobs: list[list[Action]], needs: list[set[int]], parallelism: int,
+              run: Callable[[list[Action]], None], finished: Callable[[list[Action]], None]
+              ) -> list[tuple[list[Action], Exception]]:
+    """Run each job on a bounded pool once the jobs it needs are done; after a failure start nothing new."""
+    waiting = [len(n) for n in needs]
+    dependents: list[list[int]] = [[] for _ in jobs]
+    for job, required in enumerate(needs):
+        for other in sorted(required):
+            dependents[other].append(job)
+    failures: list[tuple[list[Action], Exception]] = []
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        running: dict[Future[None], int] = {pool.submit(run, jobs[n]): n for n in range(len(jobs)) if not waiting[n]}
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=running.__getitem__):
+                job = running.pop(future)
+                try:
+                    future.result()
+                except Exception as failure:  # reported by the caller with what was and was not done
+                    failures.append((jobs[job], failure))
+                    continue
+                finished(jobs[job])
+                for dependent in dependents[job]:
+                    waiting[dependent] -= 1
+                    if not waiting[dependent] and not failures:
+                        running[pool.submit(run, jobs[dependent])] = dependent
+    return failures
 
 
 def _jobs(actions: list[Action], phase: str, specs: dict[str, Resource]) -> list[list[Action]]:
@@ -105,11 +144,19 @@ def _jobs(actions: list[Action], phase: str, specs: dict[str, Resource]) -> list
 
 
 def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource], live: Live) -> None:
+    try:
+        _carry_out(ctx, phase, group, specs, live)
+    except BaseException:
+        ctx.give_up()
+        raise
+
+
+def _carry_out(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource],
+               live: Live) -> None:
     first = group[0]
     if phase == "delete":
         handlers.delete(ctx, live.resources[first.address])
-        with ctx.lock:
-            ctx.ids.pop(first.address, None)
+        ctx.learn(first.address, None)
         return
     if first.kind == "security_group_rule" and first.op != "update":
         handlers.authorize(ctx, [specs[a.address] for a in group])
@@ -118,9 +165,7 @@ def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str
     if first.op == "update":
         handlers.update(ctx, resource, dict(first.before or {}))
         return
-    new_id = handlers.create(ctx, resource)
-    with ctx.lock:
-        ctx.ids[resource.address] = new_id
+    ctx.learn(resource.address, handlers.create(ctx, resource))
 
 
 def summary(outcome: Outcome | ApplyFailed) -> dict[str, Any]:

@@ -125,6 +125,11 @@ class Ec2:
         """The account id the credentials belong to."""
         return str(self._translate("GetCallerIdentity", lambda: self._sts.get_caller_identity())["Account"])
 
+    @property
+    def clients(self) -> tuple[Any, Any]:
+        """Both botocore EC2 clients (retrying, and single-shot for creates), to hook events on."""
+        return self.client, self._single
+
     def service(self, name: str) -> Service:
         """Another AWS service (IAM, Budgets) on the same session, endpoint and error translation."""
         return Service(self, name)

@@ -24,6 +24,10 @@ from .live import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification
 EVENTUAL_CONSISTENCY_TRIES = 8
 DEPENDENCY_WAIT_S = 120.0
 WAIT_POLL_S = 2.0
+AWAIT_S = 900.0  # how long a create that started early waits for the resource it needs (a VPC takes seconds)
+# Creates that need a resource only for their second call start without waiting for it: kind -> spec field.
+# An internet gateway is created on its own and attached once its VPC exists, so it costs no extra round trip.
+STARTS_EARLY = {"internet_gateway": "vpc"}
 
 
 @dataclass
@@ -37,6 +41,10 @@ class Context:
     poll: float = WAIT_POLL_S
     created_groups: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    failed: bool = False  # a call failed for good: nothing waits for more ids
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
 
     def id(self, address: str) -> str:
         """The AWS id of an address that exists by now."""
@@ -45,6 +53,30 @@ class Context:
         if found is None:
             raise VpcdrawError(f"{address} has no AWS id yet; run the command again")
         return found
+
+    def learn(self, address: str, aws_id: str | None) -> None:
+        """Record (or, with None, forget) an address's AWS id, and wake whoever waits for it."""
+        with self.changed:
+            if aws_id is None:
+                self.ids.pop(address, None)
+            else:
+                self.ids[address] = aws_id
+            self.changed.notify_all()
+
+    def give_up(self) -> None:
+        """A call failed for good: release everyone waiting for an id."""
+        with self.changed:
+            self.failed = True
+            self.changed.notify_all()
+
+    def await_id(self, address: str) -> str:
+        """The AWS id of an address another running call is creating, once it has it."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: address in self.ids or self.failed, timeout=AWAIT_S):
+                raise VpcdrawError(f"{address} was not created within {AWAIT_S:.0f} s")
+            if address not in self.ids:
+                raise VpcdrawError(f"{address} was not created, because another call failed")
+            return self.ids[address]
 
     def token(self, resource: Resource) -> str:
         """A ClientToken that is the same for the same topology, address and spec: retries never duplicate."""
@@ -91,7 +123,7 @@ def create(ctx: Context, resource: Resource) -> str:
                                TagSpecifications=ctx.tags("internet-gateway", resource))
         gateway = made if isinstance(made, str) else str(made["InternetGateway"]["InternetGatewayId"])
         if spec["vpc"]:
-            _attach(ctx, gateway, ctx.id(spec["vpc"]))
+            _attach(ctx, gateway, ctx.await_id(spec["vpc"]))  # created meanwhile: see STARTS_EARLY
         return gateway
     if kind == "subnet":
         made = settled(lambda: ec2.create_once(
@@ -172,9 +204,8 @@ def update(ctx: Context, resource: Resource, before: dict[str, Any]) -> None:
         ec2.call("ReplaceRoute", RouteTableId=ctx.id(spec["route_table"]), DestinationCidrBlock=spec["destination"],
                  **_target(ctx, spec["target"]))
     if kind == "security_group_rule" and "description" in before:
-        operation = "ModifySecurityGroupRules"
-        ec2.call(operation, GroupId=ctx.id(spec["security_group"]), SecurityGroupRules=[{
-            "SecurityGroupRuleId": own, "SecurityGroupRule": _rule_request(ctx, spec)}])
+        operation = f"UpdateSecurityGroupRuleDescriptions{spec['direction'].capitalize()}"
+        ec2.call(operation, GroupId=ctx.id(spec["security_group"]), IpPermissions=[_permission(ctx, spec)])
     if kind == "network_acl" and "entries" in before:
         _acl_entries(ctx, own, before["entries"], spec["entries"])
     if kind == "network_acl" and "subnets" in before:
@@ -203,7 +234,7 @@ def delete(ctx: Context, resource: Resource) -> None:
         "elastic_ip": lambda: ec2.call("ReleaseAddress", AllocationId=own),
         "security_group_rule": lambda: ec2.call(
             "RevokeSecurityGroupIngress" if spec["direction"] == "ingress" else "RevokeSecurityGroupEgress",
-            GroupId=ctx.id(spec["security_group"]), SecurityGroupRuleIds=[own]),
+            GroupId=ctx.id(spec["security_group"]), IpPermissions=[_permission(ctx, {**spec, "description": ""})]),
     }
     try:
         if kind == "internet_gateway":
@@ -261,7 +292,10 @@ def _is_default_egress(spec: dict[str, Any]) -> bool:
 
 def _peer(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     if spec["peer_kind"] == "security_group":
-        return {"UserIdGroupPairs": [{"GroupId": ctx.id(spec["peer"]), **_described(spec)}]}
+        peer = str(spec["peer"])  # a group of the topology by address, or another one by its id
+        return {"UserIdGroupPairs": [{"GroupId": peer if peer.startswith("sg-") else ctx.id(peer), **_described(spec)}]}
+    if spec["peer_kind"] == "prefix_list":
+        return {"PrefixListIds": [{"PrefixListId": spec["peer"], **_described(spec)}]}
     if ":" in spec["peer"]:
         return {"Ipv6Ranges": [{"CidrIpv6": spec["peer"], **_described(spec)}]}
     return {"IpRanges": [{"CidrIp": spec["peer"], **_described(spec)}]}
@@ -276,16 +310,6 @@ def _permission(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     if spec["protocol"] != "-1":
         permission.update(FromPort=spec["from_port"], ToPort=spec["to_port"])
     return permission
-
-
-def _rule_request(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
-    request: dict[str, Any] = {"IpProtocol": spec["protocol"], "FromPort": spec["from_port"],
-                               "ToPort": spec["to_port"], "Description": spec["description"]}
-    if spec["peer_kind"] == "security_group":
-        request["ReferencedGroupId"] = ctx.id(spec["peer"])
-    else:
-        request["CidrIpv4"] = spec["peer"]
-    return request
 
 
 def _create_group(ctx: Context, resource: Resource) -> str:
@@ -394,10 +418,8 @@ def _lock_default_group(ctx: Context, vpc: str) -> str:
     if not groups:
         raise VpcdrawError(f"{vpc} has no default security group to lock")
     group = str(groups[0]["GroupId"])
-    rules = ctx.ec2.paginate("DescribeSecurityGroupRules", "SecurityGroupRules",
-                             Filters=[{"Name": "group-id", "Values": [group]}])
-    for direction, operation in ((False, "RevokeSecurityGroupIngress"), (True, "RevokeSecurityGroupEgress")):
-        ids = [r["SecurityGroupRuleId"] for r in rules if bool(r.get("IsEgress")) == direction]
-        if ids:
-            ctx.ec2.call(operation, GroupId=group, SecurityGroupRuleIds=ids)
+    for key, operation in (("IpPermissions", "RevokeSecurityGroupIngress"),
+                           ("IpPermissionsEgress", "RevokeSecurityGroupEgress")):
+        if groups[0].get(key):
+            ctx.ec2.call(operation, GroupId=group, IpPermissions=groups[0][key])
     return group

@@ -62,8 +62,7 @@ def import_vpc(ec2: Ec2, vpc_id: str | None, warn: list[str]) -> Topology:
     region = ec2.region
     not_checked: set[str] = set()
     describe = tolerant(ec2, not_checked)
-    found, rules = describe_inside(describe, [vpc["VpcId"]], [{"Name": "tag:vpcdraw:none", "Values": ["-"]}],
-                                   not_checked)
+    found, rules = describe_inside(describe, [vpc["VpcId"]], not_checked)
     warn += [f"these credentials may not describe {kind}s; they are left out" for kind in sorted(not_checked)]
     names = _Names()
     vpc_name = tags_of(vpc).get("Name", "")
@@ -195,7 +194,8 @@ def _rule(add: Any, rule: dict[str, Any], group_names: dict[str, str], warn: lis
     protocol = PROTOCOLS.get(str(rule["IpProtocol"]))
     referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
     if protocol is None or not (rule.get("CidrIpv4") or referenced in group_names):
-        warn.append(f"rule {rule.get('SecurityGroupRuleId')} of {rule['GroupId']} (protocol {rule['IpProtocol']}, "
+        direction = "egress" if rule.get("IsEgress") else "ingress"
+        warn.append(f"{direction} rule of {rule['GroupId']} (protocol {rule['IpProtocol']}, "
                     f"{rule.get('CidrIpv6') or rule.get('PrefixListId') or referenced}) is not something vpcdraw "
                     "models; left out")
         return

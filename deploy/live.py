@@ -19,7 +19,7 @@ from .aws import AwsError, Ec2
 MIN_LIKENESS = 0.25  # a group named its own way must share at least this much of its rules to be matched
 DENIED = {"UnauthorizedOperation", "AuthFailure", "UnauthorizedAccess"}
 KIND_OF_CALL = {"subnets": "subnet", "gateways": "internet_gateway", "nat": "nat_gateway", "tables": "route_table",
-                "groups": "security_group", "instances": "instance", "detached": "internet_gateway",
+                "groups": "security_group", "instances": "instance",
                 "acls": "network_acl"}
 TOPOLOGY_TAG = "vpcdraw:topology"
 ADDRESS_TAG = "vpcdraw:address"
@@ -67,8 +67,11 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     tag_filter = [{"Name": f"tag:{TOPOLOGY_TAG}", "Values": [topology]}]
     describe = tolerant(ec2, live.not_checked)
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the Elastic IPs need no VPC id: ask at the same time
+    with ThreadPoolExecutor(max_workers=2) as pool:  # what carries our tag needs no VPC id: ask at the same time
         addresses = pool.submit(describe, "elastic_ip", "DescribeAddresses", "Addresses", Filters=tag_filter)
+        # Gateways of ours not (yet) attached: an apply stopped between creating one and attaching it.
+        detached = pool.submit(describe, "internet_gateway", "DescribeInternetGateways", "InternetGateways",
+                               Filters=tag_filter)
         if vpcs is None:
             found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter)
             chosen = {v["VpcId"]: tags_of(v).get(ADDRESS_TAG, "") for v in found_vpcs}
@@ -76,6 +79,7 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
             found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", VpcIds=list(vpcs.values())) if vpcs else []
             chosen = {i: a for a, i in vpcs.items()}
         elastic_ips = addresses.result()
+        ours = detached.result()
     for vpc in found_vpcs:
         tags = tags_of(vpc)
         live.add(Resource(chosen[vpc["VpcId"]], "vpc", {"cidr": vpc["CidrBlock"], "name": tags.get("Name", "")}),
@@ -85,15 +89,37 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
         live.add(Resource(tags.get(ADDRESS_TAG, ""), "elastic_ip", {"name": tags.get("Name", "")}),
                  item["AllocationId"], owned=True)
     vpc_ids = [v["VpcId"] for v in found_vpcs]
-    if not vpc_ids:
-        return live
-    found, rules = describe_inside(describe, vpc_ids, tag_filter, live.not_checked)
+    if vpc_ids:
+        found, rules = describe_inside(describe, vpc_ids, live.not_checked)
+    else:
+        found, rules = {name: [] for name in KIND_OF_CALL}, []
+    found["detached"] = ours
     vpc_address = {live.ids[a]: a for a in list(live.ids) if live.resources[a].kind == "vpc"}
     _Reader(live, wanted, vpc_address).run(found, rules)
     return live
 
 
 Describe = Callable[..., list[dict[str, Any]]]
+PEERS = (("IpRanges", "CidrIp", "CidrIpv4"), ("Ipv6Ranges", "CidrIpv6", "CidrIpv6"),
+         ("PrefixListIds", "PrefixListId", "PrefixListId"), ("UserIdGroupPairs", "GroupId", "ReferencedGroupId"))
+
+
+def rules_of(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The groups' rules, one per peer, in the shape of DescribeSecurityGroupRules (without rule ids)."""
+    found = []
+    for group in groups:
+        for egress, key in ((False, "IpPermissions"), (True, "IpPermissionsEgress")):
+            for permission in group.get(key, []):
+                rule = {"GroupId": group["GroupId"], "IsEgress": egress, "IpProtocol": permission["IpProtocol"]}
+                if "FromPort" in permission:
+                    rule.update(FromPort=permission["FromPort"], ToPort=permission["ToPort"])
+                for list_key, peer_key, rule_key_name in PEERS:
+                    for peer in permission.get(list_key, []):
+                        one = {**rule, rule_key_name: peer[peer_key], "Description": peer.get("Description", "")}
+                        if rule_key_name == "ReferencedGroupId":
+                            one["ReferencedGroupInfo"] = {"GroupId": one.pop("ReferencedGroupId")}
+                        found.append(one)
+    return found
 
 
 def tolerant(ec2: Ec2, not_checked: set[str]) -> Describe:
@@ -109,9 +135,13 @@ def tolerant(ec2: Ec2, not_checked: set[str]) -> Describe:
     return describe
 
 
-def describe_inside(describe: Describe, vpc_ids: list[str], tag_filter: list[dict[str, Any]], not_checked: set[str]
+def describe_inside(describe: Describe, vpc_ids: list[str], not_checked: set[str]
                     ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    """Everything inside the VPCs, one paginated call per kind in parallel, and their groups' rules."""
+    """Everything inside the VPCs, one paginated call per kind in parallel, and their groups' rules.
+
+    The rules come with the groups (IpPermissions), not from DescribeSecurityGroupRules, which would need
+    the group ids first: a third round trip after the VPCs and the groups.
+    """
     by_vpc = [{"Name": "vpc-id", "Values": vpc_ids}]
     calls = {
         "subnets": ("DescribeSubnets", "Subnets", {"Filters": by_vpc}),
@@ -122,16 +152,13 @@ def describe_inside(describe: Describe, vpc_ids: list[str], tag_filter: list[dic
         "groups": ("DescribeSecurityGroups", "SecurityGroups", {"Filters": by_vpc}),
         "instances": ("DescribeInstances", "Reservations", {"Filters": [*by_vpc, {
             "Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]}),
-        "detached": ("DescribeInternetGateways", "InternetGateways", {"Filters": tag_filter}),
         "acls": ("DescribeNetworkAcls", "NetworkAcls", {"Filters": by_vpc}),
     }
     with ThreadPoolExecutor(max_workers=len(calls)) as pool:
         futures = {name: pool.submit(describe, KIND_OF_CALL[name], op, key, **params)
                    for name, (op, key, params) in calls.items()}
         found = {name: future.result() for name, future in futures.items()}
-    group_ids = [g["GroupId"] for g in found["groups"]]
-    rules = describe("security_group_rule", "DescribeSecurityGroupRules", "SecurityGroupRules",
-                     Filters=[{"Name": "group-id", "Values": group_ids}]) if group_ids else []
+    rules = rules_of(found["groups"])
     if "instance" in not_checked:  # AmazonVPCReadOnlyAccess has no DescribeInstances: see their interfaces
         not_checked.discard("instance")
         found["interfaces"] = describe("instance", "DescribeNetworkInterfaces", "NetworkInterfaces", Filters=by_vpc)
@@ -166,7 +193,7 @@ class _Reader:
         self.address_of[aws_id] = address
 
     def run(self, found: dict[str, list[dict[str, Any]]], rules: list[dict[str, Any]]) -> None:
-        gateways = {g["InternetGatewayId"]: g for g in found["gateways"] + found["detached"]}
+        gateways = {g["InternetGatewayId"]: g for g in found["gateways"] + found.get("detached", [])}
         for gateway in gateways.values():
             attached = [a["VpcId"] for a in gateway.get("Attachments", []) if a.get("State") in (None, "available",
                                                                                               "attached")]
@@ -310,6 +337,8 @@ class _Reader:
         referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
         if referenced:
             peer_kind, peer = "security_group", self.address_of.get(referenced, referenced)
+        elif rule.get("PrefixListId"):
+            peer_kind, peer = "prefix_list", rule["PrefixListId"]
         else:
             peer_kind, peer = "cidr", rule.get("CidrIpv4") or rule.get("CidrIpv6") or ""
         direction = "egress" if rule.get("IsEgress") else "ingress"
@@ -328,7 +357,9 @@ class _Reader:
         wanted = self.wanted.get(address)
         if wanted is not None and peer_kind == "security_group" and not spec["description"]:
             spec["description"] = wanted.spec["description"]  # moto drops these descriptions; AWS keeps them
-        self.live.add(Resource(address, "security_group_rule", spec), rule["SecurityGroupRuleId"], owned=False)
+        # No rule id without a third round trip: a rule is named by its group, direction and natural key.
+        self.live.add(Resource(address, "security_group_rule", spec),
+                      f"{rule['GroupId']} {direction} {rule_key(spec)}", owned=False)
 
     def instance_by_interface(self, interface: dict[str, Any]) -> None:
         """An instance seen through its network interface: subnet, groups and public address, but no Name tag."""

@@ -60,6 +60,7 @@ class FaultProxy:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else headers and body wait out a delayed ACK: 40 ms a call
 
             def do_POST(self) -> None:
                 proxy._handle(self)

@@ -209,10 +209,3 @@ def dependency_graph(items: Iterable[Resource]) -> nx.DiGraph:
                 graph.add_edge(needed, resource.address)
     return graph
 
-
-def creation_order(items: Iterable[Resource]) -> list[list[str]]:
-    """Waves of addresses that can be created in parallel, each wave sorted; deletes run them reversed."""
-    import networkx as nx
-
-    graph = dependency_graph(items)
-    return [sorted(wave) for wave in nx.topological_generations(graph)]

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from deploy import DEFAULT_PARALLELISM
 from topology.errors import VpcdrawError
 
 from .common import detail_option, load_valid, resolve_my_ip
-
-DEFAULT_PARALLELISM = 8
 
 
 def add_commands(commands: Any) -> None:

@@ -37,7 +37,7 @@ def _count_mutations(ec2):
         if not model.name.startswith(("Describe", "Get")):
             calls.append(model.name)
 
-    for client in (ec2.client, ec2._single):
+    for client in ec2.clients:
         client.meta.events.register("before-call.ec2.*", count)
     return calls
 
@@ -175,7 +175,7 @@ def test_an_interrupted_apply_completes_without_duplicates(connect, boto, assign
         if not model.name.startswith(("Describe", "Get")) and len(calls) >= after:
             raise _Interrupted(f"interrupted after {after} calls")
 
-    for client in (ec2.client, ec2._single):
+    for client in ec2.clients:
         client.meta.events.register("before-call.ec2.*", stop)
     with pytest.raises(ApplyFailed, match="interrupted"):
         _deploy(ec2, assignment, parallelism=1)
@@ -218,7 +218,7 @@ def _strict(ec2, boto, nat_pending_polls=3):
             if nat["State"] == "available" and seen < nat_pending_polls:
                 nat["State"] = "pending"
 
-    for client in (ec2.client, ec2._single):
+    for client in ec2.clients:
         client.meta.events.register("before-parameter-build.ec2.*", refuse)
         client.meta.events.register("after-call.ec2.DescribeNatGateways", pending)
     return polls
