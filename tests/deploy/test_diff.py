@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 
 import pytest
 
@@ -109,7 +108,8 @@ def test_diff_cli_json_exit_codes_and_drawing(cli, endpoint, monkeypatch, boto, 
     human = cli("diff", source, "--vpc-id", vpc_id)
     assert human.code == 2
     assert "  security group private:\n    - missing tcp/3306 from SG public (" in human.out
-    assert re.search(r"    \+ unmanaged tcp/22 from 0\.0\.0\.0/0 \(sg-[0-9a-f]+ ingress tcp/22/0\.0\.0\.0/0\)", human.out)
+    unmanaged = r"    \+ unmanaged tcp/22 from 0\.0\.0\.0/0 \(sg-[0-9a-f]+ ingress tcp/22/0\.0\.0\.0/0\)"
+    assert re.search(unmanaged, human.out)
     assert cli("diff", source, "--vpc-id", "vpc-00000000").code == 1
 
 
