@@ -315,3 +315,45 @@ def test_locking_the_default_group_removes_its_rules_and_the_finding(connect, bo
     boto.authorize_security_group_ingress(GroupId=group_id, IpPermissions=[
         {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": group_id}]}])  # someone opens it again
     assert [(a.op, a.kind) for a in plan(ec2, topology, MY_IP)[0].actions] == [("update", "default_security_group")]
+
+
+def _job(address):
+    from deploy.plan import Action
+
+    return [Action("create", "subnet", address, "test")]
+
+
+def test_a_job_starts_when_its_own_needs_are_done_not_with_the_slowest_of_its_wave():
+    import threading
+
+    from deploy.apply import _run_jobs
+
+    c_started = threading.Event()
+    ran: list[str] = []
+
+    def run(group):
+        ran.append(group[0].address)
+        if group[0].address == "a":  # a, in the first wave, ends only once c (second wave, after b) has begun
+            assert c_started.wait(timeout=30), "c waited for a, which it does not need"
+        if group[0].address == "c":
+            c_started.set()
+
+    failures = _run_jobs([_job("a"), _job("b"), _job("c")], [set(), set(), {1}], 4, run, lambda group: None)
+    assert failures == [] and sorted(ran) == ["a", "b", "c"]
+
+
+def test_after_a_failure_nothing_new_starts_and_running_jobs_finish():
+    from deploy.apply import _run_jobs
+
+    ran: list[str] = []
+    finished: list[str] = []
+
+    def run(group):
+        ran.append(group[0].address)
+        if group[0].address == "a":
+            raise RuntimeError("refused")
+
+    failures = _run_jobs([_job("a"), _job("b"), _job("after-a")], [set(), set(), {0}], 1, run,
+                         lambda group: finished.append(group[0].address))
+    assert [(g[0].address, str(e)) for g, e in failures] == [("a", "refused")]
+    assert "after-a" not in ran and finished == ["b"]
