@@ -20,8 +20,9 @@ demo: $(STAMP)
 	@echo "The topology is $(OUT)/assignment.py and its drawing $(OUT)/assignment.png; it runs on the local AWS,"
 	@echo "which keeps running: try '$(BIN)/vpcdraw destroy $(OUT)/assignment.py --local', then '$(BIN)/vpcdraw local stop'."
 
+# Two workers, each with its own moto server: the deploy tests mostly wait on it.
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check topology render deploy vpcdraw tests bench
