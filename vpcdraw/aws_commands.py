@@ -30,8 +30,9 @@ def add_commands(commands: Any) -> None:
 
     apply = commands.add_parser(
         "apply", help="create or change the topology's resources in the account",
-        description="Show the plan, ask for confirmation (not on a local endpoint), and carry it out in parallel "
-                    "waves. Re-running after a failure completes the job.")
+        description="Show the plan, ask for confirmation (not on a local endpoint), and carry it out: each "
+                    "resource starts as soon as what it needs exists, up to --parallelism calls at once. "
+                    "Re-running after a failure completes the job.")
     _file_and_aws_options(apply)
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, metavar="N",
