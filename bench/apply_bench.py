@@ -108,9 +108,12 @@ def measure() -> list[tuple[str, str, str]]:
                     times[parallelism] = time.perf_counter() - start
                     under_load = timer.seconds
                     mutating = proxy.counts["mutating"] - before
+                    calls_before, mutating_before = proxy.counts["requests"], proxy.counts["mutating"]
                     start = time.perf_counter()
                     no_change, _, _ = plan(ec2, topology, "203.0.113.10")
                     planning = time.perf_counter() - start
+                    plan_calls = proxy.counts["requests"] - calls_before
+                    plan_mutating = proxy.counts["mutating"] - mutating_before
                     before = proxy.counts["requests"]
                     reading = _median_read(ec2, topology)
                     reads = (proxy.counts["requests"] - before) // (READS + 1)  # and the warm-up
@@ -136,7 +139,8 @@ def measure() -> list[tuple[str, str, str]]:
                      f"{reading / LATENCY_S:.1f} x latency, {reading / rtt:.1f} x RTT (target 3)"),
                     (f"{name}: that read without the latency (moto's own work)", f"{unloaded:.2f} s",
                      f"latency adds {(reading - unloaded) / LATENCY_S:.1f} round trips"),
-                    (f"{name}: no-change plan", f"{planning:.2f} s, 0 changes: {not no_change.actions}", ""),
+                    (f"{name}: no-change plan", f"{plan_calls} calls, {planning:.2f} s",
+                     f"no changes: {not no_change.actions}; mutating calls: {plan_mutating}"),
                 ]
         finally:
             local.stop()
