@@ -240,9 +240,9 @@ class _Builder:
                    for a in (address(vpc, "subnet", s.name) for s in subnets) if self.overlay.status(a)]
         lines = [*_counted(drifted, 3), count, span]
         box = Cluster(here, "\n".join(lines), "public_subnet" if public * 2 >= len(subnets) else "private_subnet")
-        if drifted:
-            box.status = next(self.overlay.status(address(vpc, "subnet", s.name)) for s in subnets
-                              if self.overlay.status(address(vpc, "subnet", s.name)))
+        statuses = {self.overlay.status(address(vpc, "subnet", s.name)) for s in subnets}
+        if drifted:  # the whole box is missing only when all of it is; otherwise part of it differs
+            box.status = statuses.pop() if len(statuses) == 1 else "changed"
         tables = Counter(t.name if (t := vpc.route_table_of(s.name)) else "main" for s in subnets)
         table_lines = []
         for name, used in sorted(tables.items()):

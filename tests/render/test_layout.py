@@ -152,6 +152,13 @@ def test_a_grouped_box_names_its_drifted_subnets():
     (box,) = [b for b in _subnet_boxes(drawing) if b.status]
     assert box.status == "changed"
     assert box.label.startswith("CHANGED (az should be a, is b) public-a0\n")
+    # one missing subnet of many: the box is there, part of it differs; all of them missing: the box is missing
+    vpc = topology.vpcs[0]
+    cell = sorted(f"vpc/vpc0/subnet/{s.name}" for s in vpc.subnets if s.tier == "management" and s.az == "a")
+    (box,) = [b for b in _subnet_boxes(layout(topology, overlay=Overlay(missing=frozenset(cell[:1])))) if b.status]
+    assert (box.status, box.label.split("\n")[0]) == ("changed", f"MISSING {cell[0].rsplit('/', 1)[-1]}")
+    missing = [b for b in _subnet_boxes(layout(topology, overlay=Overlay(missing=frozenset(cell)))) if b.status]
+    assert [b.status for b in missing] == ["missing"]
 
 
 def test_several_vpcs_are_stacked_in_a_grid():
