@@ -66,8 +66,8 @@ def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Li
         jobs, needs = _schedule(actions, phase, specs)
         failures = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs, live=live),
                              partial(finished, phase))
-        if failures:
-            group, error = failures[0]
+        if failures:  # the first failure that is not merely another's consequence
+            group, error = next((f for f in failures if not isinstance(f[1], handlers.Superseded)), failures[0])
             not_done = [a for a in plan.actions if a not in outcome.done]
             raise ApplyFailed(f"{group[0].op} {group[0].kind} {group[0].address} failed: {error}",
                               outcome.done, not_done)
@@ -104,7 +104,8 @@ def _schedule(actions: list[Action], phase: str, specs: dict[str, Resource]
 def _run_jobs(jobs: list[list[Action]], needs: list[set[int]], parallelism: int,
               run: Callable[[list[Action]], None], finished: Callable[[list[Action]], None]
               ) -> list[tuple[list[Action], Exception]]:
-    """Run each job on a bounded pool once the jobs it needs are done; after a failure start nothing new."""
+    """Run each job on a bounded pool once the jobs it needs are done; after a failure, jobs not started yet
+    are cancelled and the running ones finish."""
     waiting = [len(n) for n in needs]
     dependents: list[list[int]] = [[] for _ in jobs]
     for job, required in enumerate(needs):
@@ -117,10 +118,14 @@ def _run_jobs(jobs: list[list[Action]], needs: list[set[int]], parallelism: int,
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=running.__getitem__):
                 job = running.pop(future)
+                if future.cancelled():
+                    continue
                 try:
                     future.result()
                 except Exception as failure:  # reported by the caller with what was and was not done
                     failures.append((jobs[job], failure))
+                    for queued in running:  # not started yet: they stay undone
+                        queued.cancel()
                     continue
                 finished(jobs[job])
                 for dependent in dependents[job]:

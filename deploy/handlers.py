@@ -30,6 +30,10 @@ AWAIT_S = 900.0  # how long a create that started early waits for the resource i
 STARTS_EARLY = {"internet_gateway": "vpc"}
 
 
+class Superseded(VpcdrawError):
+    """A call gave up because another one failed: the other failure is the one to report."""
+
+
 @dataclass
 class Context:
     """What handlers share during one apply: the client, the topology, and the ids known so far."""
@@ -69,13 +73,13 @@ class Context:
             self.failed = True
             self.changed.notify_all()
 
-    def await_id(self, address: str) -> str:
+    def await_id(self, address: str) -> str:  # raises Superseded when another call failed
         """The AWS id of an address another running call is creating, once it has it."""
         with self.changed:
             if not self.changed.wait_for(lambda: address in self.ids or self.failed, timeout=AWAIT_S):
                 raise VpcdrawError(f"{address} was not created within {AWAIT_S:.0f} s")
             if address not in self.ids:
-                raise VpcdrawError(f"{address} was not created, because another call failed")
+                raise Superseded(f"{address} was not created, because another call failed")
             return self.ids[address]
 
     def token(self, resource: Resource) -> str:
@@ -254,7 +258,10 @@ def delete(ctx: Context, resource: Resource) -> None:
         else:
             _patiently(calls[kind])
     except AwsError as error:
-        if not error.code.endswith("NotFound"):
+        # Gone already is fine; but a rule is revoked by what it allows, and a group or peer AWS cannot find
+        # (InvalidGroup.NotFound) means the request missed the rule, not that the rule is gone.
+        if not error.code.endswith("NotFound") or (kind == "security_group_rule"
+                                                   and error.code != "InvalidPermission.NotFound"):
             raise
 
 
@@ -292,8 +299,12 @@ def _is_default_egress(spec: dict[str, Any]) -> bool:
 
 def _peer(ctx: Context, spec: dict[str, Any]) -> dict[str, Any]:
     if spec["peer_kind"] == "security_group":
-        peer = str(spec["peer"])  # a group of the topology by address, or another one by its id
-        return {"UserIdGroupPairs": [{"GroupId": peer if peer.startswith("sg-") else ctx.id(peer), **_described(spec)}]}
+        peer = str(spec["peer"])  # a group of the topology by address, or another by its id (account/sg-id)
+        if peer.startswith("sg-") or "/sg-" in peer:
+            account, _, group = peer.rpartition("/")
+            return {"UserIdGroupPairs": [{"GroupId": group, **({"UserId": account} if account else {}),
+                                          **_described(spec)}]}
+        return {"UserIdGroupPairs": [{"GroupId": ctx.id(peer), **_described(spec)}]}
     if spec["peer_kind"] == "prefix_list":
         return {"PrefixListIds": [{"PrefixListId": spec["peer"], **_described(spec)}]}
     if ":" in spec["peer"]:

@@ -117,7 +117,9 @@ def rules_of(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     for peer in permission.get(list_key, []):
                         one = {**rule, rule_key_name: peer[peer_key], "Description": peer.get("Description", "")}
                         if rule_key_name == "ReferencedGroupId":
-                            one["ReferencedGroupInfo"] = {"GroupId": one.pop("ReferencedGroupId")}
+                            one["ReferencedGroupInfo"] = {"GroupId": one.pop("ReferencedGroupId"),
+                                                          "UserId": peer.get("UserId", group.get("OwnerId", ""))}
+                        one["OwnerId"] = group.get("OwnerId", "")
                         found.append(one)
     return found
 
@@ -335,7 +337,10 @@ class _Reader:
         if not group:
             return
         referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
-        if referenced:
+        account = rule.get("ReferencedGroupInfo", {}).get("UserId", "")
+        if referenced and account and account != rule.get("OwnerId", account):  # another account's group
+            peer_kind, peer = "security_group", f"{account}/{referenced}"
+        elif referenced:
             peer_kind, peer = "security_group", self.address_of.get(referenced, referenced)
         elif rule.get("PrefixListId"):
             peer_kind, peer = "prefix_list", rule["PrefixListId"]

@@ -236,21 +236,22 @@ class _Builder:
         blocks = sorted((ipaddress.ip_network(s.cidr) for s in subnets), key=lambda n: (n.network_address, n.prefixlen))
         span = str(blocks[0]) if len(blocks) == 1 else f"{blocks[0]} ... {blocks[-1]}"
         count = f"{len(subnets)} {subnets[0].tier} subnet{'s' if len(subnets) > 1 else ''}"
-        drifted = [f"{self.overlay.marker(a)}{a.rsplit('/', 1)[-1]}".strip()
-                   for a in (address(vpc, "subnet", s.name) for s in subnets) if self.overlay.status(a)]
-        lines = [*_counted(drifted, 3), count, span]
-        box = Cluster(here, "\n".join(lines), "public_subnet" if public * 2 >= len(subnets) else "private_subnet")
-        statuses = {self.overlay.status(address(vpc, "subnet", s.name)) for s in subnets}
-        if drifted:  # the whole box is missing only when all of it is; otherwise part of it differs
-            box.status = statuses.pop() if len(statuses) == 1 else "changed"
+        drifted, status = self.drift([(address(vpc, "subnet", s.name), s.name) for s in subnets])
+        box = Cluster(here, "\n".join([*drifted, count, span]),
+                      "public_subnet" if public * 2 >= len(subnets) else "private_subnet", status=status)
         tables = Counter(t.name if (t := vpc.route_table_of(s.name)) else "main" for s in subnets)
+        # which table a subnet uses is an association of that subnet: drift of either marks the table icon
+        table_drift, table_status = self.drift(
+            [(address(vpc, "route_table", n), f"route table {n}") for n in sorted(tables) if n != "main"]
+            + [(f"{address(vpc, 'route_table', t.name)}/association/{s.name}", f"{s.name} uses {t.name}")
+               for s in subnets if (t := vpc.route_table_of(s.name))], whole=False)
         table_lines = []
         for name, used in sorted(tables.items()):
             table = next((t for t in vpc.route_tables if t.name == name), None)
             routes = [f"{r.destination} to {r.gateway or r.target}" for r in table.routes] if table else []
             table_lines += [f"route table {name} ({used})", *routes]
         anchor = f"{here}/route_table"
-        box.nodes.append(Node(anchor, "\n".join(table_lines), "route_table", level))
+        box.nodes.append(Node(anchor, "\n".join([*table_drift, *table_lines]), "route_table", level, table_status))
         for nat in vpc.nat_gateways:
             if nat.subnet in names:
                 box.nodes.append(Node(address(vpc, "nat_gateway", nat.name),
@@ -258,15 +259,28 @@ class _Builder:
         hosts = [i for i in vpc.instances if i.subnet in names]
         groups = [g.name for g in vpc.security_groups if names & {s.name for s in vpc.protected_subnets(g)}]
         groups += sorted({g for h in hosts for g in h.security_groups} - set(groups))
-        label = [f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}" if hosts else "any host",
+        host_drift, host_status = self.drift([(address(vpc, "instance", h.name), h.name) for h in hosts]
+                                             + [(address(vpc, "security_group", g), f"SG {g}") for g in groups],
+                                             whole=False)
+        label = [*host_drift, f"{len(hosts)} host{'s' if len(hosts) != 1 else ''}" if hosts else "any host",
                  *_counted([f"SG {g}" for g in groups], MAX_LABELS)]
-        endpoint = Node(f"{here}/hosts", "\n".join(label), "public_subnet" if public else "private_subnet", level)
+        endpoint = Node(f"{here}/hosts", "\n".join(label), "public_subnet" if public else "private_subnet", level,
+                        host_status)
         box.nodes.append(endpoint)
         for subnet in subnets:
             self.alias[_subnet_endpoint(vpc, subnet.name)] = endpoint.id
         for host in hosts:
             self.alias[address(vpc, "instance", host.name)] = endpoint.id
         return box, anchor
+
+    def drift(self, members: list[tuple[str, str]], whole: bool = True) -> tuple[list[str], str]:
+        """Marker lines for the drifted ones of a grouped icon's members (address, what to call it), and its
+        status: theirs when all members share it and `whole` (the icon is only them), else changed."""
+        lines = [f"{self.overlay.marker(a)}{name}".strip() for a, name in members if self.overlay.status(a)]
+        if not lines:
+            return [], ""
+        statuses = {self.overlay.status(a) for a, _ in members}
+        return _counted(lines, 3), statuses.pop() if whole and len(statuses) == 1 else "changed"
 
     def endpoint_groups(self, vpc: Vpc, subnet: Subnet) -> list[tuple[SecurityGroup | None, list[Node]]]:
         """Nodes that edges attach to in a subnet: its hosts by first SG, or one subnet icon when it has none."""

@@ -343,6 +343,8 @@ def test_a_job_starts_when_its_own_needs_are_done_not_with_the_slowest_of_its_wa
 
 
 def test_after_a_failure_nothing_new_starts_and_running_jobs_finish():
+    import threading
+
     from deploy.apply import _run_jobs
 
     ran: list[str] = []
@@ -352,8 +354,11 @@ def test_after_a_failure_nothing_new_starts_and_running_jobs_finish():
         ran.append(group[0].address)
         if group[0].address == "a":
             raise RuntimeError("refused")
+        if group[0].address == "b":  # the one worker takes b as a fails: b runs on while c waits in the queue
+            threading.Event().wait(1.0)
 
-    failures = _run_jobs([_job("a"), _job("b"), _job("after-a")], [set(), set(), {0}], 1, run,
-                         lambda group: finished.append(group[0].address))
+    jobs = [_job("a"), _job("b"), _job("c"), _job("after-a")]
+    failures = _run_jobs(jobs, [set(), set(), set(), {0}], 1, run, lambda group: finished.append(group[0].address))
     assert [(g[0].address, str(e)) for g, e in failures] == [("a", "refused")]
-    assert "after-a" not in ran and finished == ["b"]
+    assert "c" not in ran and "after-a" not in ran  # queued c was cancelled; after-a never became ready
+    assert finished == (["b"] if "b" in ran else [])

@@ -168,3 +168,19 @@ def test_several_vpcs_are_stacked_in_a_grid():
     stacking = [c for c in drawing.columns if len(c) == 2 and c[0].split("/")[1] != c[1].split("/")[1]]
     # three VPCs across, the other two below the first two: VPC i's bottom above VPC i+3's top
     assert [(a.split("/")[1], b.split("/")[1]) for a, b in stacking] == [("vpc0", "vpc3"), ("vpc1", "vpc4")]
+
+
+def test_a_grouped_drawing_marks_drifted_route_tables_associations_and_groups():
+    from bench.synthetic import account
+    from render.layout import Overlay
+
+    topology = account(60)
+    subnet = next(s.name for s in topology.vpcs[0].subnets if s.tier == "private" and s.az == "a")
+    overlay = Overlay(missing=frozenset({"vpc/vpc0/route_table/private-b", "vpc/vpc0/security_group/bastion"}),
+                      changed={f"vpc/vpc0/route_table/private-a/association/{subnet}": "route table should be x"})
+    marked = {n.label.split("\n")[0]: n.status for n in layout(topology, overlay=overlay).nodes() if n.status}
+    assert marked == {
+        "MISSING route table private-b": "changed",
+        f"CHANGED (route table should be x) {subnet} uses private-a": "changed",
+        "MISSING SG bastion": "changed",
+    }
