@@ -26,6 +26,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check topology render deploy vpcdraw tests bench
+	@sh scripts/typecheck-tree.sh
 	$(BIN)/mypy
 
 bench: $(STAMP)

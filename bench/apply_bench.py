@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from topology.graph import Resource
+from vpcdraw.topology.graph import Resource
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,8 +44,8 @@ READS = 5
 
 def _median_read(ec2: Any, topology: Any) -> float:
     """The median time of READS reads of the live state, after one to warm the connections up."""
-    from deploy.live import read
-    from deploy.workflow import desired
+    from vpcdraw.deploy.live import read
+    from vpcdraw.deploy.workflow import desired
 
     wanted = desired(topology, "203.0.113.10")
     read(ec2, topology.name, wanted)
@@ -70,14 +70,14 @@ def measure() -> list[tuple[str, str, str]]:
     import networkx as nx
 
     from bench.synthetic import groups
-    from deploy import DEFAULT_PARALLELISM, local
-    from deploy.apply import apply
-    from deploy.aws import Ec2
-    from deploy.workflow import desired, plan
     from tests.faults import FaultProxy, Faults
-    from topology import load
-    from topology.examples import example_source
-    from topology.graph import dependency_graph
+    from vpcdraw.deploy import DEFAULT_PARALLELISM, local
+    from vpcdraw.deploy.apply import apply
+    from vpcdraw.deploy.aws import Ec2
+    from vpcdraw.deploy.workflow import desired, plan
+    from vpcdraw.topology import load
+    from vpcdraw.topology.examples import example_source
+    from vpcdraw.topology.graph import dependency_graph
 
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as state:

@@ -58,7 +58,7 @@ def large_figures() -> list[tuple[str, str, str]]:
     import struct
 
     from bench.synthetic import account
-    from topology.serialize import to_json
+    from vpcdraw.topology.serialize import to_json
 
     vpcdraw = str(Path(sys.executable).with_name("vpcdraw"))
     figures = []
@@ -82,10 +82,10 @@ def large_figures() -> list[tuple[str, str, str]]:
 def plan_figures() -> list[tuple[str, str, str]]:
     """make_plan over about a thousand resources (pure computation): all new, and all in sync."""
     from bench.synthetic import account
-    from deploy.live import Live
-    from deploy.plan import make_plan
-    from topology.admin_ip import fill
-    from topology.graph import resources
+    from vpcdraw.deploy.live import Live
+    from vpcdraw.deploy.plan import make_plan
+    from vpcdraw.topology.admin_ip import fill
+    from vpcdraw.topology.graph import resources
 
     wanted = resources(fill(account(420, 2), "203.0.113.10"))
     synced = Live()
@@ -104,9 +104,9 @@ def plan_figures() -> list[tuple[str, str, str]]:
 
 def diff_figures() -> list[tuple[str, str, str]]:
     """Diff of 10,000 security group rules (pure computation) against its 1 s budget."""
-    from deploy.diff import diff
-    from deploy.live import Live
-    from topology.graph import Resource, rule_address, rule_key
+    from vpcdraw.deploy.diff import diff
+    from vpcdraw.deploy.live import Live
+    from vpcdraw.topology.graph import Resource, rule_address, rule_key
 
     desired, live = [], Live()
     for group in range(100):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from topology import TopologyBuilder, anywhere, my_ip, sg
-from topology.model import Tier, Topology
+from vpcdraw.topology import TopologyBuilder, anywhere, my_ip, sg
+from vpcdraw.topology.model import Tier, Topology
 
 ZONES = "abc"
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from topology.errors import VpcdrawError
-from topology.graph import Resource
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.graph import Resource
 
 from . import DEFAULT_PARALLELISM, handlers
 from .aws import Ec2
@@ -83,7 +83,7 @@ def _schedule(actions: list[Action], phase: str, specs: dict[str, Resource]
     """
     import networkx as nx
 
-    from topology.graph import dependency_graph
+    from vpcdraw.topology.graph import dependency_graph
 
     graph = dependency_graph(specs[a.address] for a in actions if a.address in specs)
     if phase == "delete":

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-from topology.errors import VpcdrawError
+from vpcdraw.topology.errors import VpcdrawError
 
 LOCAL_ACCESS_KEY = "vpcdraw-local"  # dummy credentials for a local endpoint (moto accepts any)
 THROTTLING = {"RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled",

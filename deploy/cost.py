@@ -5,7 +5,7 @@ A small table (USD, on-demand, Linux), labelled approximate wherever it is shown
 
 from __future__ import annotations
 
-from topology.graph import Resource
+from vpcdraw.topology.graph import Resource
 
 NAT_GATEWAY = {"us-east-1": 0.045, "us-west-2": 0.045, "eu-west-1": 0.048, "ap-northeast-1": 0.062,
                "ap-northeast-2": 0.059}

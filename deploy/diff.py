@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from topology.errors import VpcdrawError
-from topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource
-from topology.model import Topology
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource
+from vpcdraw.topology.model import Topology
 
 from .aws import AwsError, Ec2
 from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live, tags_of

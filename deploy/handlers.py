@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from topology.errors import VpcdrawError
-from topology.graph import Resource
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.graph import Resource
 
 from .aws import AwsError, Ec2
 from .live import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from topology.builder import TopologyBuilder, VpcBuilder, anywhere, cidr, sg
-from topology.errors import VpcdrawError
-from topology.model import Tier, Topology
-from topology.ports import parse_ports
+from vpcdraw.topology.builder import TopologyBuilder, VpcBuilder, anywhere, cidr, sg
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.model import Tier, Topology
+from vpcdraw.topology.ports import parse_ports
 
 from .aws import AwsError, Ec2
 from .live import describe_inside, tags_of, tolerant

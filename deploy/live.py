@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from topology.graph import MY_IP_MARK, Resource, rule_address, rule_key
+from vpcdraw.topology.graph import MY_IP_MARK, Resource, rule_address, rule_key
 
 from .aws import AwsError, Ec2
 

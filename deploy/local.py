@@ -17,7 +17,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from topology.errors import VpcdrawError
+from vpcdraw.topology.errors import VpcdrawError
 
 DEFAULT_PORT = 5323
 STATE_VARIABLE = "VPCDRAW_STATE_DIR"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from topology.errors import VpcdrawError
+from vpcdraw.topology.errors import VpcdrawError
 
 from .local import state_dir
 

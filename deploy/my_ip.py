@@ -6,8 +6,8 @@ import os
 import urllib.error
 import urllib.request
 
-from topology.admin_ip import normalise
-from topology.errors import VpcdrawError
+from vpcdraw.topology.admin_ip import normalise
+from vpcdraw.topology.errors import VpcdrawError
 
 CHECKIP_URL = "https://checkip.amazonaws.com/"
 URL_VARIABLE = "VPCDRAW_CHECKIP_URL"  # another endpoint that answers with the caller's address

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from topology.graph import Resource, dependency_graph
+from vpcdraw.topology.graph import Resource, dependency_graph
 
 from .live import Live
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 
-from topology.admin_ip import fill
-from topology.errors import VpcdrawError
-from topology.graph import Resource, resources
-from topology.model import Topology
+from vpcdraw.topology.admin_ip import fill
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.graph import Resource, resources
+from vpcdraw.topology.model import Topology
 
 from . import local
 from .aws import Ec2
@@ -48,7 +48,7 @@ def plan(ec2: Ec2, topology: Topology, my_ip: str | None) -> tuple[Plan, list[Re
 
 def drift(ec2: Ec2, topology: Topology, my_ip: str | None, vpc_id: str | None = None) -> tuple[Drift, Live]:
     """The drawing against the live VPC (found by --vpc-id, our tags, or its CIDR); `my_ip` may stay open."""
-    from topology.admin_ip import normalise
+    from vpcdraw.topology.admin_ip import normalise
 
     wanted = resources(fill(topology, my_ip) if my_ip else topology)
     vpcs = find_vpcs(ec2, topology, vpc_id)

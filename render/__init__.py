@@ -6,9 +6,9 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from topology.admin_ip import normalise
-from topology.errors import VpcdrawError
-from topology.model import Topology
+from vpcdraw.topology.admin_ip import normalise
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.model import Topology
 
 from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_hangul
 from .layout import Layout, Overlay, layout

@@ -12,10 +12,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from topology.address import address, vpc_address
-from topology.graph import rule_address, rule_key, rule_spec
-from topology.model import ANYWHERE_CIDR, TIERS, Instance, Peer, Rule, SecurityGroup, Subnet, Topology, Vpc
-from topology.regions import zone_name
+from vpcdraw.topology.address import address, vpc_address
+from vpcdraw.topology.graph import rule_address, rule_key, rule_spec
+from vpcdraw.topology.model import ANYWHERE_CIDR, TIERS, Instance, Peer, Rule, SecurityGroup, Subnet, Topology, Vpc
+from vpcdraw.topology.regions import zone_name
 
 INTERNET = "internet"
 MY_IP = "my-ip"

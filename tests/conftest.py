@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from deploy import local
-from deploy.aws import Ec2
-from topology import Topology, TopologyBuilder, anywhere, load
-from topology.builder import VpcBuilder
-from topology.examples import example_source
 from vpcdraw.cli import main
+from vpcdraw.deploy import local
+from vpcdraw.deploy.aws import Ec2
+from vpcdraw.topology import Topology, TopologyBuilder, anywhere, load
+from vpcdraw.topology.builder import VpcBuilder
+from vpcdraw.topology.examples import example_source
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from topology import Topology, TopologyBuilder, anywhere, cidr, my_ip, sg
-from topology.model import TIERS
-from topology.regions import REGION_ZONES
+from vpcdraw.topology import Topology, TopologyBuilder, anywhere, cidr, my_ip, sg
+from vpcdraw.topology.model import TIERS
+from vpcdraw.topology.regions import REGION_ZONES
 
 _PORTS = st.sampled_from(["tcp/22", "tcp/80", "tcp/443", "tcp/3306", "tcp/8080", "udp/53", "tcp/1024-2048",
                           "icmp", "all"])

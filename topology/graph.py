@@ -192,7 +192,7 @@ def rule_key(spec: dict[str, Any]) -> str:
 def dependency_graph(items: Iterable[Resource]) -> nx.DiGraph:
     """A graph of addresses with an edge from each resource to what depends on it (only among `items`).
 
-    >>> from topology.graph import Resource
+    >>> from vpcdraw.topology.graph import Resource
     >>> g = dependency_graph([Resource("vpc/m", "vpc", {}), Resource("vpc/m/subnet/a", "subnet", {"vpc": "vpc/m"})])
     >>> list(g.edges)
     [('vpc/m', 'vpc/m/subnet/a')]

@@ -7,6 +7,7 @@ not trust a file should ask for its JSON form (`vpcdraw export FILE --json`).
 from __future__ import annotations
 
 import os
+import re
 import runpy
 import signal
 import threading
@@ -20,6 +21,8 @@ from .serialize import from_json
 
 NO_EXEC_VARIABLE = "VPCDRAW_NO_EXEC"
 TIMEOUT_VARIABLE = "VPCDRAW_LOAD_TIMEOUT"
+# Before vpcdraw was installed under one name, topology files imported the bare packages.
+_OLD_IMPORT = re.compile(r"^\s*(?:from|import)\s+(topology|render|deploy)\b", re.MULTILINE)
 
 
 def load(path: str | Path, *, allow_code: bool | None = None, timeout: float | None = None) -> Topology:
@@ -55,6 +58,7 @@ class _TooLong(BaseException):
 
 
 def _run(file: Path, timeout: float) -> Topology:
+    _refuse_old_imports(file)
     def stop(signum: int, frame: object) -> None:
         raise _TooLong
 
@@ -87,6 +91,20 @@ def _run(file: Path, timeout: float) -> Topology:
             f"(for example `topology = t.build()`), found {found}"
         )
     return value
+
+
+def _refuse_old_imports(file: Path) -> None:
+    """One sentence for a file written for the bare `topology` package, which is not installed any more."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # runpy says what is wrong with it
+    found = _OLD_IMPORT.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise LoadError(f"{file} line {line}: vpcdraw is installed as one package now; write "
+                        f"`from vpcdraw import TopologyBuilder, anywhere, my_ip, sg` instead of "
+                        f"`{found.group(0).strip()}`")
 
 
 def _line_in(file: Path, error: BaseException) -> str:

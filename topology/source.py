@@ -8,7 +8,7 @@ from .model import ANYWHERE_CIDR, DEFAULT_IMAGE, Peer, Rule, SecurityGroup, Topo
 def to_python(topology: Topology, header: str = "") -> str:
     """Python source that builds `topology` with the builder API; loading it gives back an equal value."""
     lines = [f'"""{header or "A topology written by vpcdraw."}"""', "",
-             "from topology import TopologyBuilder, anywhere, cidr, my_ip, sg, subnet", "",
+             "from vpcdraw import TopologyBuilder, anywhere, cidr, my_ip, sg, subnet", "",
              f"t = TopologyBuilder({topology.name!r}, region={topology.region!r}"
              + (f", description={topology.description!r}" if topology.description else "") + ")"]
     for vpc in topology.vpcs:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from topology.errors import VpcdrawError
+from vpcdraw.topology.errors import VpcdrawError
 
 from .common import detail_option, load_valid, resolve_my_ip
 
@@ -69,7 +69,7 @@ def add_analysis_commands(commands: Any) -> None:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    from topology.analysis.lint import at_or_above, lint
+    from vpcdraw.topology.analysis.lint import at_or_above, lint
 
     if args.vpc_id:
         from .aws_commands import imported
@@ -91,7 +91,7 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from topology.analysis.grade import grade, load_rubric
+    from vpcdraw.topology.analysis.grade import grade, load_rubric
 
     from .aws_commands import imported
 
@@ -100,8 +100,8 @@ def _grade(args: argparse.Namespace) -> int:
     result = grade(topology, rubric, resolve_my_ip(args.my_ip))
     passed, total = result.score
     if args.output and result.topology is not None:
-        from render import render
-        from render.layout import Overlay
+        from vpcdraw.render import render
+        from vpcdraw.render.layout import Overlay
 
         failed: dict[str, str] = {}
         for item in result.items:
@@ -123,7 +123,7 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _reach(args: argparse.Namespace) -> int:
-    from topology.analysis.reach import matrix, reach
+    from vpcdraw.topology.analysis.reach import matrix, reach
 
     if args.vpc_id:  # no file: the words shift left
         from .aws_commands import imported
@@ -143,7 +143,7 @@ def _reach(args: argparse.Namespace) -> int:
             for s in sources:
                 print(s.ljust(width) + "".join((", ".join(cells[(s, t)]) or "-").ljust(24) for t in targets))
         if args.output:
-            from render.matrix import draw_matrix
+            from vpcdraw.render.matrix import draw_matrix
 
             print(f"wrote {draw_matrix(topology.name, sources, targets, cells, args.output)}", file=sys.stderr)
         return 0

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from deploy import DEFAULT_PARALLELISM
-from topology.errors import VpcdrawError
+from vpcdraw.deploy import DEFAULT_PARALLELISM
+from vpcdraw.topology.errors import VpcdrawError
 
 from .common import detail_option, load_valid, resolve_my_ip
 
@@ -121,14 +121,14 @@ def _file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) -
 
 
 def _session(args: argparse.Namespace) -> tuple[Any, Any]:
-    from deploy.workflow import connect
+    from vpcdraw.deploy.workflow import connect
 
     topology = load_valid(args.file)
     return topology, connect(topology, use_local=args.local, region=args.region, profile=args.profile)
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from deploy.workflow import plan
+    from vpcdraw.deploy.workflow import plan
 
     topology, ec2 = _session(args)
     made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip))
@@ -140,8 +140,8 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
-    from deploy.cost import total
-    from deploy.plan import format_plan
+    from vpcdraw.deploy.cost import total
+    from vpcdraw.deploy.plan import format_plan
 
     where = f"{ec2.endpoint} (local)" if ec2.local else f"AWS, region {topology.region}"
     print(f"Plan for topology '{topology.name}' on {where}:")
@@ -172,20 +172,20 @@ def _confirm(ec2: Any, region: str, what: str, yes: bool) -> None:
 
 
 def _progress(action: Any, aws_id: str, done: int, total: int) -> None:
-    from deploy.plan import SYMBOL
+    from vpcdraw.deploy.plan import SYMBOL
 
     print(f"  [{done}/{total}] {SYMBOL[action.op]:>3} {action.kind} {action.address}"
           + (f" ({aws_id})" if aws_id and "|" not in aws_id and action.op != "delete" else ""), flush=True)
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from deploy.apply import ApplyFailed, apply
-    from deploy.cost import total
-    from deploy.workflow import plan
+    from vpcdraw.deploy.apply import ApplyFailed, apply
+    from vpcdraw.deploy.cost import total
+    from vpcdraw.deploy.workflow import plan
 
     if args.parallelism < 1:
         raise VpcdrawError(f"--parallelism {args.parallelism} must be 1 or more")
-    from topology.analysis.lint import at_or_above, lint
+    from vpcdraw.topology.analysis.lint import at_or_above, lint
 
     blocking = [f for f in at_or_above(lint(load_valid(args.file)), "high") if f.rule not in args.allow]
     if blocking:
@@ -199,7 +199,7 @@ def _apply(args: argparse.Namespace) -> int:
     if not made.changes:
         return 0
     _confirm(ec2, topology.region, f"Apply {len(made.actions)} changes", args.yes)
-    from deploy.lock import exclusive
+    from vpcdraw.deploy.lock import exclusive
 
     try:
         with exclusive(topology.name, "apply"):
@@ -224,9 +224,9 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _destroy(args: argparse.Namespace) -> int:
-    from deploy.apply import ApplyFailed, apply
-    from deploy.plan import format_plan
-    from deploy.workflow import destroy_plan
+    from vpcdraw.deploy.apply import ApplyFailed, apply
+    from vpcdraw.deploy.plan import format_plan
+    from vpcdraw.deploy.workflow import destroy_plan
 
     topology, ec2 = _session(args)
     made, live = destroy_plan(ec2, topology)
@@ -240,7 +240,7 @@ def _destroy(args: argparse.Namespace) -> int:
     for note in made.notes:
         print(f"  note: {note}")
     _confirm(ec2, topology.region, f"Delete {len(made.actions)} resources", args.yes)
-    from deploy.lock import exclusive
+    from vpcdraw.deploy.lock import exclusive
 
     try:
         with exclusive(topology.name, "destroy"):
@@ -254,12 +254,12 @@ def _destroy(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from deploy.workflow import drift
+    from vpcdraw.deploy.workflow import drift
 
     topology, ec2 = _session(args)
     found, _ = drift(ec2, topology, resolve_my_ip(args.my_ip), args.vpc_id)
     if args.output:
-        from render import render
+        from vpcdraw.render import render
 
         drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found),
                          detail=args.detail)
@@ -281,14 +281,14 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _reader(region: str | None, profile: str | None, use_local: bool) -> Any:
     """A client for commands that read an account without a topology file (import, lint --vpc-id)."""
-    from deploy.aws import Ec2, configuration
-    from deploy.workflow import wants_local
+    from vpcdraw.deploy.aws import Ec2, configuration
+    from vpcdraw.deploy.workflow import wants_local
 
     region = region or configuration(profile).region
     if not region:
         raise VpcdrawError("which region? give --region or set AWS_REGION")
     if wants_local(use_local):
-        from deploy import local
+        from vpcdraw.deploy import local
 
         return Ec2(region, endpoint=local.start().endpoint, local_server=True)
     return Ec2(region, profile=profile)
@@ -296,7 +296,7 @@ def _reader(region: str | None, profile: str | None, use_local: bool) -> Any:
 
 def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool) -> Any:
     """A live VPC read into a topology (warnings to stderr)."""
-    from deploy.importer import import_vpc
+    from vpcdraw.deploy.importer import import_vpc
 
     warnings: list[str] = []
     topology = import_vpc(_reader(region, profile, use_local), vpc_id, warnings)
@@ -306,9 +306,9 @@ def imported(vpc_id: str | None, region: str | None, profile: str | None, use_lo
 
 
 def _import(args: argparse.Namespace) -> int:
-    from topology.serialize import to_json
-    from topology.source import to_python
-    from topology.validate import validate
+    from vpcdraw.topology.serialize import to_json
+    from vpcdraw.topology.source import to_python
+    from vpcdraw.topology.validate import validate
 
     topology = imported(args.vpc_id, args.region, args.profile, args.local)
     region = topology.region
@@ -325,7 +325,7 @@ def _import(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     if args.png:
-        from render import render
+        from vpcdraw.render import render
 
         print(f"wrote {render(topology, args.png, detail=args.detail).path}", file=sys.stderr)
     return 0
@@ -352,7 +352,7 @@ def _by_resource(found: Any) -> dict[str, list[str]]:
 
 
 def _account(args: argparse.Namespace) -> int:
-    from deploy.account import budget, reviewer
+    from vpcdraw.deploy.account import budget, reviewer
 
     ec2 = _reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
     if args.account_action == "reviewer":
@@ -376,7 +376,7 @@ def _account(args: argparse.Namespace) -> int:
 
 def _overlay(found: Any) -> Any:
     """The drift as the plain data the drawing takes."""
-    from render.layout import Overlay
+    from vpcdraw.render.layout import Overlay
 
     changed: dict[str, str] = {}
     for item in found.changed:
@@ -389,7 +389,7 @@ def _overlay(found: Any) -> Any:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from deploy import local
+    from vpcdraw.deploy import local
 
     if args.local_action == "start":
         server = local.start(args.port)

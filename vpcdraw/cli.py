@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from topology.errors import InvalidTopology, VpcdrawError
+from vpcdraw.topology.errors import InvalidTopology, VpcdrawError
 
 from . import __version__, common
 from .analysis_commands import add_analysis_commands
@@ -121,7 +121,7 @@ def _fail(message: str) -> None:
 
 
 def _example(args: argparse.Namespace) -> int:
-    from topology.examples import example_source
+    from vpcdraw.topology.examples import example_source
 
     sys.stdout.write(example_source(args.name))
     return 0
@@ -140,7 +140,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from render import render
+    from vpcdraw.render import render
 
     topology = load_valid(args.file)
     out = args.output or args.file.with_suffix(".png")
@@ -152,7 +152,7 @@ def _render(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from topology.serialize import to_json
+    from vpcdraw.topology.serialize import to_json
 
     text = to_json(load_valid(args.file))
     if args.output is None:

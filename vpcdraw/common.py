@@ -7,15 +7,15 @@ import os
 import sys
 from pathlib import Path
 
-from topology.errors import InvalidTopology
-from topology.model import Topology
+from vpcdraw.topology.errors import InvalidTopology
+from vpcdraw.topology.model import Topology
 
 allow_code: bool | None = None  # False after --no-exec: .py topology files are refused
 
 
 def load_valid(file: Path) -> Topology:
     """The topology in `file`, or InvalidTopology listing every problem (before any AWS call)."""
-    from topology import load, validate
+    from vpcdraw.topology import load, validate
 
     topology = load(file, allow_code=allow_code)
     problems = validate(topology)
@@ -29,13 +29,13 @@ def load_valid(file: Path) -> Topology:
 
 def resolve_my_ip(value: str | None) -> str | None:
     """The admin IP as a /32 from --my-ip, then VPCDRAW_MY_IP; 'auto' asks checkip.amazonaws.com."""
-    from topology.admin_ip import ENVIRONMENT_VARIABLE, normalise
+    from vpcdraw.topology.admin_ip import ENVIRONMENT_VARIABLE, normalise
 
     value = value or os.environ.get(ENVIRONMENT_VARIABLE) or None
     if value is None:
         return None
     if value.strip().lower() == "auto":
-        from deploy.my_ip import lookup
+        from vpcdraw.deploy.my_ip import lookup
 
         address, where = lookup()
         print(f"my IP: {address} (from {where})", file=sys.stderr)

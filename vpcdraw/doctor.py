@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import subprocess
 
-from deploy.aws import configuration
-from render.environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font
+from vpcdraw.deploy.aws import configuration
+from vpcdraw.render.environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font
 
 Check = tuple[bool, bool, str]  # ok, required for drawing, the line to print
 

@@ -7,9 +7,9 @@ import dataclasses
 import botocore.exceptions
 import pytest
 
-from deploy.apply import ApplyFailed, apply
-from deploy.workflow import destroy_plan, plan
-from topology import sg
+from vpcdraw.deploy.apply import ApplyFailed, apply
+from vpcdraw.deploy.workflow import destroy_plan, plan
+from vpcdraw.topology import sg
 
 MY_IP = "203.0.113.10"
 
@@ -297,7 +297,7 @@ def test_a_hand_made_subnet_that_differs_is_reported_never_replaced(connect, bot
 
 
 def test_locking_the_default_group_removes_its_rules_and_the_finding(connect, boto, small):
-    from topology.analysis.lint import lint
+    from vpcdraw.topology.analysis.lint import lint
 
     t, vpc = small()
     vpc.lock_default_security_group()
@@ -318,7 +318,7 @@ def test_locking_the_default_group_removes_its_rules_and_the_finding(connect, bo
 
 
 def _job(address):
-    from deploy.plan import Action
+    from vpcdraw.deploy.plan import Action
 
     return [Action("create", "subnet", address, "test")]
 
@@ -326,7 +326,7 @@ def _job(address):
 def test_a_job_starts_when_its_own_needs_are_done_not_with_the_slowest_of_its_wave():
     import threading
 
-    from deploy.apply import _run_jobs
+    from vpcdraw.deploy.apply import _run_jobs
 
     c_started = threading.Event()
     ran: list[str] = []
@@ -345,7 +345,7 @@ def test_a_job_starts_when_its_own_needs_are_done_not_with_the_slowest_of_its_wa
 def test_after_a_failure_nothing_new_starts_and_running_jobs_finish():
     import threading
 
-    from deploy.apply import _run_jobs
+    from vpcdraw.deploy.apply import _run_jobs
 
     ran: list[str] = []
     finished: list[str] = []

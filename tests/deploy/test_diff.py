@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from deploy.workflow import drift
+from vpcdraw.deploy.workflow import drift
 
 ZONES = {"public-a": ("172.16.0.0/24", "a"), "public-c": ("172.16.1.0/24", "c"), "private-a": ("172.16.2.0/24", "a"),
          "private-c": ("172.16.3.0/24", "c"), "management": ("172.16.4.0/24", "a")}
@@ -114,8 +114,8 @@ def test_diff_cli_json_exit_codes_and_drawing(cli, endpoint, monkeypatch, boto, 
 
 
 def test_a_vpc_deployed_by_vpcdraw_is_found_by_its_tags_and_in_sync(connect, boto, assignment):
-    from deploy.apply import apply
-    from deploy.workflow import plan
+    from vpcdraw.deploy.apply import apply
+    from vpcdraw.deploy.workflow import plan
 
     ec2 = connect()
     boto.create_vpc(CidrBlock="172.16.0.0/16")  # same CIDR, not ours: the tags decide

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deploy.apply import ApplyFailed, apply
-from deploy.aws import Ec2
-from deploy.workflow import destroy_plan, drift, plan
 from tests.faults import FaultProxy, Faults
+from vpcdraw.deploy.apply import ApplyFailed, apply
+from vpcdraw.deploy.aws import Ec2
+from vpcdraw.deploy.workflow import destroy_plan, drift, plan
 
 MY_IP = "203.0.113.10"
 EXPECTED = {
@@ -118,7 +118,7 @@ def test_a_killed_apply_is_completed_by_the_next_without_duplicates(endpoint, pr
 @given(seed=st.integers(0, 10_000), foreign_subnets=st.integers(0, 3), foreign_groups=st.integers(0, 2))
 def test_destroy_under_faults_removes_ours_and_none_of_theirs(endpoint, small, assignment, seed, foreign_subnets,
                                                               foreign_groups):
-    from deploy import local
+    from vpcdraw.deploy import local
 
     local.reset(endpoint)
     boto = boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=endpoint)

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from deploy.apply import apply
-from deploy.importer import import_vpc
-from deploy.workflow import drift, plan
 from tests.deploy.test_diff import build_by_hand
-from topology import load, validate
-from topology.source import to_python
+from vpcdraw.deploy.apply import apply
+from vpcdraw.deploy.importer import import_vpc
+from vpcdraw.deploy.workflow import drift, plan
+from vpcdraw.topology import load, validate
+from vpcdraw.topology.source import to_python
 
 FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "aws-vpc-wizard-public-private-nat.yaml"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from deploy.aws import Ec2
-from deploy.workflow import drift
 from tests.deploy.test_diff import build_by_hand
 from tests.servers import start_moto
+from vpcdraw.deploy.aws import Ec2
+from vpcdraw.deploy.workflow import drift
 
 
 @pytest.fixture

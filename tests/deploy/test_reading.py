@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from botocore.stub import Stubber
 
-from deploy.aws import Ec2
-from deploy.live import read
-from deploy.workflow import desired, plan
+from vpcdraw.deploy.aws import Ec2
+from vpcdraw.deploy.live import read
+from vpcdraw.deploy.workflow import desired, plan
 
 
 def test_paginate_follows_next_token_across_pages():
@@ -26,7 +26,7 @@ def test_paginate_follows_next_token_across_pages():
 def test_reading_makes_one_call_per_kind(connect, assignment):
     ec2 = connect()
     made, wanted, live = plan(ec2, assignment, "203.0.113.10")
-    from deploy.apply import apply
+    from vpcdraw.deploy.apply import apply
 
     apply(ec2, assignment.name, made, wanted, live, poll=0.01)
     calls: list[str] = []

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 
-from render import dot_source, render
-from render.draw import to_dot
-from render.environment import hangul_font
-from render.layout import layout
 from tests.strategies import topologies
+from vpcdraw.render import dot_source, render
+from vpcdraw.render.draw import to_dot
+from vpcdraw.render.environment import hangul_font
+from vpcdraw.render.layout import layout
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
 ICONS = re.compile(r'(image|SRC)="[^"]*/resources/')
@@ -82,7 +82,7 @@ def test_hangul_is_drawn_with_a_korean_font(assignment):
 @given(topologies())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_valid_topologies_render_without_graphviz_crashing(topology):
-    from render import rasterise
+    from vpcdraw.render import rasterise
 
     dot, _ = dot_source(topology, "198.51.100.1/32")
     svg = rasterise(dot, "svg").decode("utf-8")
@@ -105,7 +105,7 @@ def test_an_account_of_a_thousand_subnets_draws_as_a_legible_picture(tmp_path):
 @given(topologies())
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_random_topologies_render_grouped_by_tier_without_graphviz_crashing(topology):
-    from render import rasterise
+    from vpcdraw.render import rasterise
 
     dot, _ = dot_source(topology, "198.51.100.1/32", detail="tiers")
     svg = rasterise(dot, "svg").decode("utf-8")

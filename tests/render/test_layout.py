@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from render.layout import INTERNET, MY_IP, Cluster, layout
+from vpcdraw.render.layout import INTERNET, MY_IP, Cluster, layout
 
 
 def _clusters(clusters):
@@ -38,7 +38,7 @@ def test_zones_are_columns_in_zone_order_and_tiers_are_rows(assignment):
 
 
 def test_nodes_with_edges_inside_their_row_leave_the_row(small):
-    from topology import sg
+    from vpcdraw.topology import sg
 
     t, vpc = small()
     vpc.subnet("public-b", "10.0.2.0/24", az="b", tier="public")
@@ -144,7 +144,7 @@ def test_grouping_follows_the_flag_not_only_the_size(assignment):
 
 def test_a_grouped_box_names_its_drifted_subnets():
     from bench.synthetic import account
-    from render.layout import Overlay
+    from vpcdraw.render.layout import Overlay
 
     topology = account(200)
     drifted = "vpc/vpc0/subnet/public-a0"
@@ -172,7 +172,7 @@ def test_several_vpcs_are_stacked_in_a_grid():
 
 def test_a_grouped_drawing_marks_drifted_route_tables_associations_and_groups():
     from bench.synthetic import account
-    from render.layout import Overlay
+    from vpcdraw.render.layout import Overlay
 
     topology = account(60)
     subnet = next(s.name for s in topology.vpcs[0].subnets if s.tier == "private" and s.az == "a")

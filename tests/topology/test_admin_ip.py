@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deploy.my_ip import lookup
-from topology import MissingMyIp, VpcdrawError
-from topology.admin_ip import fill, normalise, uses_my_ip
+from vpcdraw.deploy.my_ip import lookup
+from vpcdraw.topology import MissingMyIp, VpcdrawError
+from vpcdraw.topology.admin_ip import fill, normalise, uses_my_ip
 
 
 def test_an_address_becomes_a_single_host_cidr():

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from topology import Peer, Rule, TopologyBuilder, anywhere, cidr, my_ip, sg, subnet
-from topology.address import address
-from topology.ports import BadPort, parse_ports
+from vpcdraw.topology import Peer, Rule, TopologyBuilder, anywhere, cidr, my_ip, sg, subnet
+from vpcdraw.topology.address import address
+from vpcdraw.topology.ports import BadPort, parse_ports
 
 
 def test_assignment_example_is_the_course_assignment(assignment):

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from topology import Rule, anywhere
-from topology.analysis.lint import at_or_above, lint
+from vpcdraw.topology import Rule, anywhere
+from vpcdraw.topology.analysis.lint import at_or_above, lint
 
 
 def _rules(topology):
@@ -57,7 +57,7 @@ def test_descriptions_and_unused_groups(small):
 
 
 def test_rule_port_ranges_cover_as_checkov_reads_them():
-    from topology.analysis.lint import covers
+    from vpcdraw.topology.analysis.lint import covers
 
     assert covers(Rule("tcp", 20, 25, anywhere), 22)
     assert covers(Rule("all", None, None, anywhere), 3389)
@@ -67,7 +67,7 @@ def test_rule_port_ranges_cover_as_checkov_reads_them():
 def test_lint_cli_and_apply_refusal(cli, example_file, tmp_path, monkeypatch):
     assert cli("lint", example_file("assignment")).code == 0
     path = tmp_path / "open.py"
-    path.write_text("from topology import TopologyBuilder, anywhere\n"
+    path.write_text("from vpcdraw import TopologyBuilder, anywhere\n"
                     "t = TopologyBuilder('open', region='ap-northeast-2')\n"
                     "vpc = t.vpc('main', '10.0.0.0/16')\n"
                     "vpc.subnet('a', '10.0.0.0/24', az='a', tier='private')\n"

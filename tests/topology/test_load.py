@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from topology import LoadError, Topology, load
-from topology.serialize import to_json
+from vpcdraw.topology import LoadError, Topology, load
+from vpcdraw.topology.serialize import to_json
 
 
 def _write(tmp_path, name, text):
@@ -22,7 +22,7 @@ def test_python_and_json_forms_load_the_same_topology(tmp_path, example_file):
 
 
 def test_a_builder_bound_to_topology_is_built(tmp_path):
-    path = _write(tmp_path, "b.py", "from topology import TopologyBuilder\n"
+    path = _write(tmp_path, "b.py", "from vpcdraw import TopologyBuilder\n"
                                     "topology = TopologyBuilder('b', region='ap-northeast-2')\n")
     assert load(path).name == "b"
 
@@ -35,7 +35,7 @@ def test_a_builder_bound_to_topology_is_built(tmp_path):
         ("exits.py", "import sys\nsys.exit(3)\n", "exits.py line 2: SystemExit: 3"),
         ("nothing.py", "x = 1\n", "nothing.py builds no topology: bind one to the name 'topology'"),
         ("other.py", "topology = 42\n", "found a int"),
-        ("badport.py", "from topology import TopologyBuilder, anywhere\n"
+        ("badport.py", "from vpcdraw import TopologyBuilder, anywhere\n"
                        "t = TopologyBuilder('x', region='ap-northeast-2')\n"
                        "t.vpc('m', '10.0.0.0/16').security_group('a', 'b').ingress('tcp/http', anywhere)\n",
          "badport.py line 3: BadPort: port 'tcp/http' is not a port or range"),

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.strategies import topologies
-from topology import LoadError, validate
-from topology.serialize import from_dict, from_json, to_dict, to_json
+from vpcdraw.topology import LoadError, validate
+from vpcdraw.topology.serialize import from_dict, from_json, to_dict, to_json
 
 
 @given(topologies())
@@ -62,7 +62,7 @@ def test_json_with_junk_in_any_place_is_read_or_refused_with_load_error(topology
 @given(topologies())
 @settings(max_examples=100, deadline=None)
 def test_generated_topologies_round_trip_through_python_source(topology):
-    from topology.source import to_python
+    from vpcdraw.topology.source import to_python
 
     namespace: dict = {}
     exec(compile(to_python(topology), "<written>", "exec"), namespace)

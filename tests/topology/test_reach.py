@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from topology import VpcdrawError, anywhere
-from topology.analysis.reach import matrix, reach
+from vpcdraw.topology import VpcdrawError, anywhere
+from vpcdraw.topology.analysis.reach import matrix, reach
 
 
 def _reachable(topology, source, target, port, my_ip=None):

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from topology import LoadError
-from topology.serialize import FORMAT_KEY, from_dict, from_json, to_dict, to_json
+from vpcdraw.topology import LoadError
+from vpcdraw.topology.serialize import FORMAT_KEY, from_dict, from_json, to_dict, to_json
 
 
 def test_examples_round_trip_exactly(assignment, service):
@@ -57,7 +57,7 @@ def test_not_json_and_not_an_object():
 
 
 def test_huge_numbers_load_and_fail_validation_not_the_reader(assignment):
-    from topology import validate
+    from vpcdraw.topology import validate
 
     data = to_dict(assignment)
     data["vpcs"][0]["security_groups"][0]["ingress"][0].update(from_port=10**30, to_port=10**30)
@@ -66,8 +66,8 @@ def test_huge_numbers_load_and_fail_validation_not_the_reader(assignment):
 
 
 def test_python_source_round_trips_the_examples(assignment, service, tmp_path):
-    from topology import load
-    from topology.source import to_python
+    from vpcdraw.topology import load
+    from vpcdraw.topology.source import to_python
 
     for topology in (assignment, service):
         path = tmp_path / f"{topology.name}-written.py"

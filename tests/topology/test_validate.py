@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
-from topology import Peer, anywhere, my_ip, sg, validate
-from topology.builder import TopologyBuilder, VpcBuilder
+from vpcdraw.topology import Peer, anywhere, my_ip, sg, validate
+from vpcdraw.topology.builder import TopologyBuilder, VpcBuilder
 
 
 def _problems(topology):

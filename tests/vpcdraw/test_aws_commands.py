@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from deploy import local
+from vpcdraw.deploy import local
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_a_different_region_is_an_error(cli, aws, example_file):
 def test_invalid_topology_stops_before_any_aws_call(cli, monkeypatch, tmp_path):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: a call would fail differently
     path = tmp_path / "bad.py"
-    path.write_text("from topology import TopologyBuilder\n"
+    path.write_text("from vpcdraw import TopologyBuilder\n"
                     "t = TopologyBuilder('bad', region='ap-northeast-2')\n"
                     "t.vpc('main', '10.0.0.0/8')\n"
                     "topology = t.build()\n")
@@ -158,7 +158,7 @@ def test_import_writes_a_file_that_checks_draws_and_diffs_in_sync(cli, aws, boto
 
 def test_check_lists_warnings_but_passes(cli, tmp_path):
     path = tmp_path / "odd.py"
-    path.write_text("from topology import TopologyBuilder\n"
+    path.write_text("from vpcdraw import TopologyBuilder\n"
                     "t = TopologyBuilder('odd', region='ap-northeast-2')\n"
                     "vpc = t.vpc('main', '10.0.0.0/16')\n"
                     "vpc.subnet('inside', '10.0.0.0/24', az='a', tier='private')\n"
@@ -186,7 +186,7 @@ def test_a_second_apply_of_the_same_topology_refuses_while_the_first_runs(cli, a
     import subprocess
     import sys
 
-    from deploy.lock import exclusive
+    from vpcdraw.deploy.lock import exclusive
 
     monkeypatch.setenv(local.STATE_VARIABLE, str(tmp_path / "state"))
     source = example_file("assignment")

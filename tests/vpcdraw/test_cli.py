@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from render.environment import hangul_font
-from topology import load
+from vpcdraw.render.environment import hangul_font
+from vpcdraw.topology import load
 
 
 def test_version(cli):
@@ -33,7 +33,7 @@ def test_example_prints_a_file_that_checks(cli, tmp_path):
 def test_check_lists_every_problem_with_its_address_and_exits_1(cli, tmp_path):
     path = tmp_path / "broken.py"
     path.write_text(
-        "from topology import TopologyBuilder, anywhere, sg\n"
+        "from vpcdraw import TopologyBuilder, anywhere, sg\n"
         "t = TopologyBuilder('broken', region='ap-northeast-2')\n"
         "vpc = t.vpc('main', '172.16.0.0/16')\n"
         "vpc.subnet('public-a', '172.16.0.0/24', az='a', tier='public')\n"

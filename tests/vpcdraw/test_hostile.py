@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.faults import FaultProxy
-from topology.serialize import to_dict
+from vpcdraw.topology.serialize import to_dict
 
 CORPUS = {
     "raises.py": "raise RuntimeError('boom')\n",
@@ -26,10 +26,10 @@ CORPUS = {
             {"name": "g", "description": "g", "ingress": [
                 {"protocol": "tcp", "from_port": 10**40, "to_port": -10**40, "peer": {"kind": "cidr",
                                                                                       "value": "0.0.0.0/0"}}]}]}]}),
-    "unicode.py": "from topology import TopologyBuilder\nt = TopologyBuilder('과제', region='ap-northeast-2')\n"
+    "unicode.py": "from vpcdraw import TopologyBuilder\nt = TopologyBuilder('과제', region='ap-northeast-2')\n"
                   "t.vpc('메인', '10.0.0.0/16').subnet('공개', '10.0.0.0/24', az='a', tier='public')\n"
                   "topology = t.build()\n",
-    "many.py": "from topology import TopologyBuilder\nt = TopologyBuilder('many', region='ap-northeast-2')\n"
+    "many.py": "from vpcdraw import TopologyBuilder\nt = TopologyBuilder('many', region='ap-northeast-2')\n"
                "v = t.vpc('m', '10.0.0.0/16')\n"
                "for i in range(10000):\n"
                "    v.subnet(f's{i}', f'10.{i // 4096}.{(i // 16) % 256}.{(i % 16) * 16}/28', az='a', tier='private')\n"

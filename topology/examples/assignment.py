@@ -9,7 +9,7 @@
 Draw it:   vpcdraw render assignment.py -o assignment.png --my-ip 203.0.113.10
 """
 
-from topology import TopologyBuilder, anywhere, my_ip, sg
+from vpcdraw import TopologyBuilder, anywhere, my_ip, sg
 
 t = TopologyBuilder("assignment", region="ap-northeast-2", description="과제 VPC 토폴로지")
 vpc = t.vpc("main", "172.16.0.0/16")

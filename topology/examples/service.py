@@ -6,7 +6,7 @@ Amazon Linux (found through AWS's public SSM parameter at apply time) on t3.micr
 Draw it:   vpcdraw render service.py -o service.png --my-ip 203.0.113.10
 """
 
-from topology import TopologyBuilder, anywhere, my_ip, sg
+from vpcdraw import TopologyBuilder, anywhere, my_ip, sg
 
 t = TopologyBuilder("service", region="ap-northeast-2", description="서비스 구성도")
 vpc = t.vpc("main", "172.16.0.0/16")
