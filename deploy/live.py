@@ -31,17 +31,20 @@ class Live:
 
     resources: dict[str, Resource] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
-    owned: set[str] = field(default_factory=set)
+    owned: set[str] = field(default_factory=set)  # tagged with this topology's name, exactly
+    owners: dict[str, str] = field(default_factory=dict)  # address -> the vpcdraw:topology tag it carries, if any
     foreign: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, what it is)
     main_route_tables: dict[str, str] = field(default_factory=dict)  # vpc address -> id
     not_checked: set[str] = field(default_factory=set)  # kinds these credentials may not describe
     my_ip: str | None = None  # the single address a rule from my_ip allows, when the model left it open
 
-    def add(self, resource: Resource, aws_id: str, owned: bool) -> None:
+    def add(self, resource: Resource, aws_id: str, owned: bool, owner: str | None = None) -> None:
         self.resources[resource.address] = resource
         self.ids[resource.address] = aws_id
         if owned:
             self.owned.add(resource.address)
+        if owner is not None:
+            self.owners[resource.address] = owner
 
 
 def tags_of(item: dict[str, Any]) -> dict[str, str]:
@@ -95,7 +98,7 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
         found, rules = {name: [] for name in KIND_OF_CALL}, []
     found["detached"] = ours
     vpc_address = {live.ids[a]: a for a in list(live.ids) if live.resources[a].kind == "vpc"}
-    _Reader(live, wanted, vpc_address).run(found, rules)
+    _Reader(live, wanted, vpc_address, topology).run(found, rules)
     return live
 
 
@@ -170,11 +173,17 @@ def describe_inside(describe: Describe, vpc_ids: list[str], not_checked: set[str
 class _Reader:
     """Turns Describe output into Resources, resolving ids to addresses kind by kind."""
 
-    def __init__(self, live: Live, wanted: dict[str, Resource], vpc_address: dict[str, str]) -> None:
+    def __init__(self, live: Live, wanted: dict[str, Resource], vpc_address: dict[str, str], topology: str) -> None:
         self.live = live
+        self.topology = topology
         self.wanted = wanted
         self.vpc_address = vpc_address
         self.address_of: dict[str, str] = {i: a for a, i in live.ids.items()}
+
+    def ours(self, item: dict[str, Any]) -> bool:
+        """Whether an AWS item carries this topology's tags (its address tag then names it)."""
+        tags = tags_of(item)
+        return ADDRESS_TAG in tags and tags.get(TOPOLOGY_TAG) == self.topology
 
     def match(self, kind: str, **natural: Any) -> str:
         """The desired resource of `kind` not yet matched whose spec has these natural-key values, or ''."""
@@ -185,13 +194,16 @@ class _Reader:
         """Record a live resource under its tag's address, else under `match` (by natural key), else as foreign."""
         tags = tags_of(item)
         address = tags.get(ADDRESS_TAG, "")
-        owned = bool(address) and tags.get(TOPOLOGY_TAG) is not None
+        owner = tags.get(TOPOLOGY_TAG)
+        owned = bool(address) and owner == self.topology  # exactly: 'assignment-old' is somebody else's
+        if address and owner != self.topology:
+            address = match  # another topology's address means nothing here
         address = address or match
         if not address:
             what = tags.get("Name", "") or aws_id
             self.live.foreign.append((kind, aws_id, f"{what} {spec['cidr']}" if "cidr" in spec else what))
             return
-        self.live.add(Resource(address, kind, spec), aws_id, owned)
+        self.live.add(Resource(address, kind, spec), aws_id, owned, owner)
         self.address_of[aws_id] = address
 
     def run(self, found: dict[str, list[dict[str, Any]]], rules: list[dict[str, Any]]) -> None:
@@ -233,7 +245,7 @@ class _Reader:
         for group in groups:
             vpc = self.vpc_address.get(group["VpcId"])
             match = self.match("security_group", vpc=vpc, group_name=group["GroupName"])
-            if match or ADDRESS_TAG in tags_of(group):
+            if match or self.ours(group):
                 self.group(group, match)
             else:
                 unmatched.append(group)
@@ -287,12 +299,12 @@ class _Reader:
     def route_table(self, table: dict[str, Any]) -> None:
         associations = table.get("Associations", [])
         vpc = self.vpc_address.get(table["VpcId"])
-        if any(a.get("Main") for a in associations) and ADDRESS_TAG not in tags_of(table):
+        if any(a.get("Main") for a in associations) and not self.ours(table):
             if vpc:
                 self.live.main_route_tables[vpc] = table["RouteTableId"]
             return  # the main table: AWS's, with the local route
         spec = {"vpc": vpc, "name": tags_of(table).get("Name", "")}
-        match = "" if ADDRESS_TAG in tags_of(table) else self.match_route_table(table, vpc)
+        match = "" if self.ours(table) else self.match_route_table(table, vpc)
         self.place("route_table", table["RouteTableId"], table, spec, match)
         here = self.address_of.get(table["RouteTableId"])
         if not here:

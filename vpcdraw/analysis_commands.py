@@ -72,7 +72,7 @@ def _lint(args: argparse.Namespace) -> int:
     from vpcdraw.topology.analysis.lint import at_or_above, lint
 
     if args.vpc_id:
-        from .aws_commands import imported
+        from .read_commands import imported
 
         topology = imported(args.vpc_id, args.region, args.profile, args.local)
     elif args.file:
@@ -93,7 +93,7 @@ def _lint(args: argparse.Namespace) -> int:
 def _grade(args: argparse.Namespace) -> int:
     from vpcdraw.topology.analysis.grade import grade, load_rubric
 
-    from .aws_commands import imported
+    from .read_commands import imported
 
     rubric = load_rubric(args.rubric)
     topology = imported(args.vpc_id, args.region, args.profile, args.local)
@@ -126,7 +126,7 @@ def _reach(args: argparse.Namespace) -> int:
     from vpcdraw.topology.analysis.reach import matrix, reach
 
     if args.vpc_id:  # no file: the words shift left
-        from .aws_commands import imported
+        from .read_commands import imported
 
         topology = imported(args.vpc_id, args.region, args.profile, args.local)
         args.source, args.target, args.port = args.file, args.source, args.target or args.port

@@ -12,7 +12,7 @@ from typing import Any
 from vpcdraw.deploy import DEFAULT_PARALLELISM
 from vpcdraw.topology.errors import VpcdrawError
 
-from .common import detail_option, load_valid, resolve_my_ip
+from .common import load_valid, resolve_my_ip
 
 
 def add_commands(commands: Any) -> None:
@@ -22,7 +22,7 @@ def add_commands(commands: Any) -> None:
         "plan", help="show what apply would change in the account",
         description="Read the live account and list the actions that would make it match the topology. "
                     "Nothing is changed.")
-    _file_and_aws_options(plan)
+    file_and_aws_options(plan)
     plan.add_argument("--json", action="store_true", help='print {"actions": [...]} and nothing else on stdout')
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help="exit 0 with no changes, 2 with changes, 1 on error (as Terraform does)")
@@ -33,7 +33,7 @@ def add_commands(commands: Any) -> None:
         description="Show the plan, ask for confirmation (not on a local endpoint), and carry it out: each "
                     "resource starts as soon as what it needs exists, up to --parallelism calls at once. "
                     "Re-running after a failure completes the job.")
-    _file_and_aws_options(apply)
+    file_and_aws_options(apply)
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, metavar="N",
                        help=f"AWS calls at once (default {DEFAULT_PARALLELISM})")
@@ -45,35 +45,9 @@ def add_commands(commands: Any) -> None:
         "destroy", help="delete every resource this topology created",
         description="Delete the resources that carry this topology's vpcdraw:topology tag, in reverse dependency "
                     "order. Resources vpcdraw did not create are never touched. Running it twice is harmless.")
-    _file_and_aws_options(destroy, my_ip=False)
+    file_and_aws_options(destroy, my_ip=False)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.set_defaults(run=_destroy)
-
-    diff = commands.add_parser(
-        "diff", help="hold the drawing against a live VPC and list the drift",
-        description="Compare the topology with a live VPC, built by vpcdraw or by hand (found by --vpc-id, our "
-                    "tags, or its CIDR). Read-only: needs only what AmazonVPCReadOnlyAccess allows. Exit 0 in sync, "
-                    "2 drift, 1 error.")
-    _file_and_aws_options(diff)
-    diff.add_argument("--vpc-id", help="the VPC to check (default: found by tags, then by CIDR)")
-    diff.add_argument("--json", action="store_true",
-                      help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
-    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg or .dot)")
-    detail_option(diff)
-    diff.set_defaults(run=_diff)
-
-    imports = commands.add_parser(
-        "import", help="write a topology file from a live VPC (and draw it)",
-        description="Read a live VPC (read-only) into a topology file that reads like a hand-written one: names "
-                    "from Name tags, tiers from routes. Without --vpc-id: the region's only non-default VPC.")
-    imports.add_argument("--vpc-id", help="the VPC to import")
-    imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
-    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg or .dot)")
-    detail_option(imports)
-    imports.add_argument("--local", action="store_true", help="use the embedded local AWS (also VPCDRAW_LOCAL=1)")
-    imports.add_argument("--region", help="the region to read (default: the standard AWS configuration)")
-    imports.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
-    imports.set_defaults(run=_import)
 
     account = commands.add_parser(
         "account", help="the course's first steps: a read-only reviewer user, a cost budget",
@@ -108,7 +82,7 @@ def add_commands(commands: Any) -> None:
     local.set_defaults(run=_local)
 
 
-def _file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) -> None:
+def file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) -> None:
     parser.add_argument("file", type=Path, help="topology file (.py or .json)")
     parser.add_argument("--local", action="store_true",
                         help="use the embedded local AWS, starting it when needed (also VPCDRAW_LOCAL=1)")
@@ -120,7 +94,7 @@ def _file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) -
                                  "(default: $VPCDRAW_MY_IP)")
 
 
-def _session(args: argparse.Namespace) -> tuple[Any, Any]:
+def session(args: argparse.Namespace) -> tuple[Any, Any]:
     from vpcdraw.deploy.workflow import connect
 
     topology = load_valid(args.file)
@@ -130,7 +104,7 @@ def _session(args: argparse.Namespace) -> tuple[Any, Any]:
 def _plan(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.workflow import plan
 
-    topology, ec2 = _session(args)
+    topology, ec2 = session(args)
     made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip))
     if args.json:
         print(json.dumps(made.to_json(), indent=2, ensure_ascii=False, default=str))
@@ -193,7 +167,7 @@ def _apply(args: argparse.Namespace) -> int:
             print(f"  {finding}", file=sys.stderr)
         rules = " ".join(f"--allow {r}" for r in sorted({f.rule for f in blocking}))
         raise VpcdrawError(f"{len(blocking)} high-severity lint findings (above); fix them, or apply with {rules}")
-    topology, ec2 = _session(args)
+    topology, ec2 = session(args)
     made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))
     _show(made, topology, ec2, wanted)
     if not made.changes:
@@ -228,7 +202,7 @@ def _destroy(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.plan import format_plan
     from vpcdraw.deploy.workflow import destroy_plan
 
-    topology, ec2 = _session(args)
+    topology, ec2 = session(args)
     made, live = destroy_plan(ec2, topology)
     if not made.changes:
         print(f"Nothing to destroy: no resource carries the tag vpcdraw:topology={topology.name}.")
@@ -253,33 +227,7 @@ def _destroy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _diff(args: argparse.Namespace) -> int:
-    from vpcdraw.deploy.workflow import drift
-
-    topology, ec2 = _session(args)
-    found, _ = drift(ec2, topology, resolve_my_ip(args.my_ip), args.vpc_id)
-    if args.output:
-        from vpcdraw.render import render
-
-        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found),
-                         detail=args.detail)
-        print(f"wrote {drawing.path}", file=sys.stderr if args.json else sys.stdout)
-    if args.json:
-        print(json.dumps(found.to_json(), indent=2, ensure_ascii=False, default=str))
-        return 0 if found.in_sync else 2
-    print(f"Topology '{topology.name}' against the live VPC: {'in sync' if found.in_sync else 'DRIFT'}")
-    for owner, lines in _by_resource(found).items():
-        print(f"  {owner}:")
-        for line in lines:
-            print(f"    {line}")
-    if found.not_checked:
-        print(f"  not checked (these credentials may not describe them): {', '.join(found.not_checked)}")
-    for note in found.notes:
-        print(f"  note: {note}")
-    return 0 if found.in_sync else 2
-
-
-def _reader(region: str | None, profile: str | None, use_local: bool) -> Any:
+def reader(region: str | None, profile: str | None, use_local: bool) -> Any:
     """A client for commands that read an account without a topology file (import, lint --vpc-id)."""
     from vpcdraw.deploy.aws import Ec2, configuration
     from vpcdraw.deploy.workflow import wants_local
@@ -294,67 +242,10 @@ def _reader(region: str | None, profile: str | None, use_local: bool) -> Any:
     return Ec2(region, profile=profile)
 
 
-def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool) -> Any:
-    """A live VPC read into a topology (warnings to stderr)."""
-    from vpcdraw.deploy.importer import import_vpc
-
-    warnings: list[str] = []
-    topology = import_vpc(_reader(region, profile, use_local), vpc_id, warnings)
-    for line in warnings:
-        print(f"vpcdraw: warning: {line}", file=sys.stderr)
-    return topology
-
-
-def _import(args: argparse.Namespace) -> int:
-    from vpcdraw.topology.serialize import to_json
-    from vpcdraw.topology.source import to_python
-    from vpcdraw.topology.validate import validate
-
-    topology = imported(args.vpc_id, args.region, args.profile, args.local)
-    region = topology.region
-    problems = validate(topology)
-    for problem in problems:
-        print(f"vpcdraw: warning: {problem}", file=sys.stderr)
-    if any(p.severity == "error" for p in problems):
-        raise VpcdrawError("the imported topology does not pass check (above); please report this as a bug")
-    header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."
-    text = to_json(topology) if args.output and args.output.suffix == ".json" else to_python(topology, header)
-    if args.output:
-        args.output.write_text(text, encoding="utf-8")
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    if args.png:
-        from vpcdraw.render import render
-
-        print(f"wrote {render(topology, args.png, detail=args.detail).path}", file=sys.stderr)
-    return 0
-
-
-def _by_resource(found: Any) -> dict[str, list[str]]:
-    """Drift lines grouped under the resource they belong to (a rule under its group, a route under its table)."""
-    grouped: dict[str, list[str]] = {}
-    for mark, word, items in (("-", "missing", found.missing), ("+", "unmanaged", found.unmanaged),
-                              ("~", "changed", found.changed)):
-        for item in items:
-            owner, _, rest = item.detail.partition(" on SG ")
-            if rest:
-                owner, what = f"security group {rest}", owner
-            elif " in route table " in item.detail:
-                what, _, table = item.detail.partition(" in route table ")
-                owner = f"route table {table}"
-            else:
-                owner, what = item.detail, ""
-            change = f"{item.attribute} should be {item.expected!r}, is {item.actual!r}" if item.attribute else ""
-            text = " ".join(part for part in (f"{mark} {word}", what, change, f"({item.address})") if part)
-            grouped.setdefault(owner, []).append(text)
-    return grouped
-
-
 def _account(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.account import budget, reviewer
 
-    ec2 = _reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
+    ec2 = reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
     if args.account_action == "reviewer":
         if args.alias and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])", args.alias):
             raise VpcdrawError(f"alias '{args.alias}' must be 3-63 lowercase letters, digits and inner hyphens")
@@ -372,20 +263,6 @@ def _account(args: argparse.Namespace) -> int:
     if outcome.password:
         print(f"password for {args.user} (shown once; they must change it at first sign-in): {outcome.password}")
     return 0
-
-
-def _overlay(found: Any) -> Any:
-    """The drift as the plain data the drawing takes."""
-    from vpcdraw.render.layout import Overlay
-
-    changed: dict[str, str] = {}
-    for item in found.changed:
-        words = f"{item.attribute} should be {item.expected}, is {item.actual}"
-        changed[item.address] = f"{changed[item.address]}; {words}" if item.address in changed else words
-    rules = tuple(i.spec for i in found.unmanaged if i.kind == "security_group_rule" and i.spec)
-    others = tuple(f"{i.detail} ({i.address})" for i in found.unmanaged if not (i.kind == "security_group_rule"
-                                                                                and i.spec))
-    return Overlay(frozenset(i.address for i in found.missing), changed, rules, others)
 
 
 def _local(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ from . import __version__, common
 from .analysis_commands import add_analysis_commands
 from .aws_commands import add_commands
 from .common import detail_option, load_valid, resolve_my_ip
+from .read_commands import add_read_commands
 
 EPILOG = """\
 A topology file is a Python file that builds a topology and binds it to the name `topology`,
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--profile", help="the AWS profile to check (default: the standard configuration)")
     doctor.set_defaults(run=_doctor)
     add_commands(commands)
+    add_read_commands(commands)
     add_analysis_commands(commands)
     return parser
 

@@ -1,0 +1,141 @@
+"""The commands that read an account without changing it: diff and import (lint, reach and grade use `imported`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from vpcdraw.topology.errors import VpcdrawError
+
+from .aws_commands import file_and_aws_options, reader, session
+from .common import detail_option, resolve_my_ip
+
+
+def add_read_commands(commands: Any) -> None:
+    """Add diff and import to the parser's subcommands."""
+    diff = commands.add_parser(
+        "diff", help="hold the drawing against a live VPC and list the drift",
+        description="Compare the topology with a live VPC, built by vpcdraw or by hand (found by --vpc-id, our "
+                    "tags, or its CIDR). Read-only: needs only what AmazonVPCReadOnlyAccess allows. Exit 0 in sync, "
+                    "2 drift, 1 error.")
+    file_and_aws_options(diff)
+    diff.add_argument("--vpc-id", help="the VPC to check (default: found by tags, then by CIDR)")
+    diff.add_argument("--json", action="store_true",
+                      help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
+    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg or .dot)")
+    detail_option(diff)
+    diff.set_defaults(run=_diff)
+
+    imports = commands.add_parser(
+        "import", help="write a topology file from a live VPC (and draw it)",
+        description="Read a live VPC (read-only) into a topology file that reads like a hand-written one: names "
+                    "from Name tags, tiers from routes. Without --vpc-id: the region's only non-default VPC.")
+    imports.add_argument("--vpc-id", help="the VPC to import")
+    imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
+    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg or .dot)")
+    detail_option(imports)
+    imports.add_argument("--local", action="store_true", help="use the embedded local AWS (also VPCDRAW_LOCAL=1)")
+    imports.add_argument("--region", help="the region to read (default: the standard AWS configuration)")
+    imports.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
+    imports.set_defaults(run=_import)
+
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from vpcdraw.deploy.workflow import drift
+
+    topology, ec2 = session(args)
+    found, _ = drift(ec2, topology, resolve_my_ip(args.my_ip), args.vpc_id)
+    if args.output:
+        from vpcdraw.render import render
+
+        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found),
+                         detail=args.detail)
+        print(f"wrote {drawing.path}", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print(json.dumps(found.to_json(), indent=2, ensure_ascii=False, default=str))
+        return 0 if found.in_sync else 2
+    print(f"Topology '{topology.name}' against the live VPC: {'in sync' if found.in_sync else 'DRIFT'}")
+    for owner, lines in _by_resource(found).items():
+        print(f"  {owner}:")
+        for line in lines:
+            print(f"    {line}")
+    if found.not_checked:
+        print(f"  not checked (these credentials may not describe them): {', '.join(found.not_checked)}")
+    for note in found.notes:
+        print(f"  note: {note}")
+    return 0 if found.in_sync else 2
+
+
+def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool) -> Any:
+    """A live VPC read into a topology (warnings to stderr)."""
+    from vpcdraw.deploy.importer import import_vpc
+
+    warnings: list[str] = []
+    topology = import_vpc(reader(region, profile, use_local), vpc_id, warnings)
+    for line in warnings:
+        print(f"vpcdraw: warning: {line}", file=sys.stderr)
+    return topology
+
+
+def _import(args: argparse.Namespace) -> int:
+    from vpcdraw.topology.serialize import to_json
+    from vpcdraw.topology.source import to_python
+    from vpcdraw.topology.validate import validate
+
+    topology = imported(args.vpc_id, args.region, args.profile, args.local)
+    region = topology.region
+    problems = validate(topology)
+    for problem in problems:
+        print(f"vpcdraw: warning: {problem}", file=sys.stderr)
+    if any(p.severity == "error" for p in problems):
+        raise VpcdrawError("the imported topology does not pass check (above); please report this as a bug")
+    header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."
+    text = to_json(topology) if args.output and args.output.suffix == ".json" else to_python(topology, header)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    if args.png:
+        from vpcdraw.render import render
+
+        print(f"wrote {render(topology, args.png, detail=args.detail).path}", file=sys.stderr)
+    return 0
+
+
+def _by_resource(found: Any) -> dict[str, list[str]]:
+    """Drift lines grouped under the resource they belong to (a rule under its group, a route under its table)."""
+    grouped: dict[str, list[str]] = {}
+    for mark, word, items in (("-", "missing", found.missing), ("+", "unmanaged", found.unmanaged),
+                              ("~", "changed", found.changed)):
+        for item in items:
+            owner, _, rest = item.detail.partition(" on SG ")
+            if rest:
+                owner, what = f"security group {rest}", owner
+            elif " in route table " in item.detail:
+                what, _, table = item.detail.partition(" in route table ")
+                owner = f"route table {table}"
+            else:
+                owner, what = item.detail, ""
+            change = f"{item.attribute} should be {item.expected!r}, is {item.actual!r}" if item.attribute else ""
+            text = " ".join(part for part in (f"{mark} {word}", what, change, f"({item.address})") if part)
+            grouped.setdefault(owner, []).append(text)
+    return grouped
+
+
+def _overlay(found: Any) -> Any:
+    """The drift as the plain data the drawing takes."""
+    from vpcdraw.render.layout import Overlay
+
+    changed: dict[str, str] = {}
+    for item in found.changed:
+        words = f"{item.attribute} should be {item.expected}, is {item.actual}"
+        changed[item.address] = f"{changed[item.address]}; {words}" if item.address in changed else words
+    rules = tuple(i.spec for i in found.unmanaged if i.kind == "security_group_rule" and i.spec)
+    others = tuple(f"{i.detail} ({i.address})" for i in found.unmanaged if not (i.kind == "security_group_rule"
+                                                                                and i.spec))
+    return Overlay(frozenset(i.address for i in found.missing), changed, rules, others)
