@@ -101,15 +101,10 @@ def _grade(args: argparse.Namespace) -> int:
     passed, total = result.score
     if args.output and result.topology is not None:
         from vpcdraw.render import render
-        from vpcdraw.render.layout import Overlay
 
-        failed: dict[str, str] = {}
-        for item in result.items:
-            for where in item.addresses if not item.passed else ():
-                failed[where] = f"{failed[where]}, {item.id}" if where in failed else item.id
-        drawing = render(result.topology, args.output,
-                         overlay=Overlay(changed=failed, title=f"Graded {passed}/{total}", changed_marker="FAIL"),
-                         detail=args.detail)
+        from .overlays import grade_overlay
+
+        drawing = render(result.topology, args.output, overlay=grade_overlay(result), detail=args.detail)
         print(f"wrote {drawing.path}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

@@ -12,6 +12,7 @@ from vpcdraw.topology.errors import VpcdrawError
 
 from .aws_commands import file_and_aws_options, reader, session
 from .common import detail_option, resolve_my_ip
+from .overlays import drift_overlay
 
 
 def add_read_commands(commands: Any) -> None:
@@ -52,7 +53,7 @@ def _diff(args: argparse.Namespace) -> int:
     if args.output:
         from vpcdraw.render import render
 
-        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=_overlay(found),
+        drawing = render(topology, args.output, my_ip=resolve_my_ip(args.my_ip), overlay=drift_overlay(found),
                          detail=args.detail)
         print(f"wrote {drawing.path}", file=sys.stderr if args.json else sys.stdout)
     if args.json:
@@ -125,17 +126,3 @@ def _by_resource(found: Any) -> dict[str, list[str]]:
             text = " ".join(part for part in (f"{mark} {word}", what, change, f"({item.address})") if part)
             grouped.setdefault(owner, []).append(text)
     return grouped
-
-
-def _overlay(found: Any) -> Any:
-    """The drift as the plain data the drawing takes."""
-    from vpcdraw.render.layout import Overlay
-
-    changed: dict[str, str] = {}
-    for item in found.changed:
-        words = f"{item.attribute} should be {item.expected}, is {item.actual}"
-        changed[item.address] = f"{changed[item.address]}; {words}" if item.address in changed else words
-    rules = tuple(i.spec for i in found.unmanaged if i.kind == "security_group_rule" and i.spec)
-    others = tuple(f"{i.detail} ({i.address})" for i in found.unmanaged if not (i.kind == "security_group_rule"
-                                                                                and i.spec))
-    return Overlay(frozenset(i.address for i in found.missing), changed, rules, others)
