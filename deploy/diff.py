@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from vpcdraw.topology.errors import VpcdrawError
-from vpcdraw.topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource
+from vpcdraw.topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource, resources
 from vpcdraw.topology.model import Topology
 
+from .align import align
 from .aws import AwsError, Ec2
-from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live, tags_of
+from .describe import ADDRESS_TAG, TOPOLOGY_TAG, tags_of
+from .translate import Reading
 
 NOT_DRIFT = {"name"}  # Name tags: students name things their own way
 # A group found by its rules may carry any name; descriptions are free text.
 NOT_DRIFT_BY_KIND = {"security_group": {"description", "group_name"}, "security_group_rule": {"description"}}
+AWS_BUSINESS = {"default_security_group"}  # AWS's own, drift only where the drawing locks it
 PARENT = {"route": "route_table", "route_table_association": "route_table", "security_group_rule": "security_group"}
 
 
@@ -51,6 +54,7 @@ class Drift:
     changed: list[DriftItem] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # what the model cannot hold, left out of both sides
 
     @property
     def in_sync(self) -> bool:
@@ -60,7 +64,7 @@ class Drift:
         """`{"in_sync", "missing", "unmanaged", "changed", "not_checked"}` as the issue's contract says."""
         return {"in_sync": self.in_sync, "missing": [i.to_json() for i in self.missing],
                 "unmanaged": [i.to_json() for i in self.unmanaged], "changed": [i.to_json() for i in self.changed],
-                "not_checked": self.not_checked, "notes": self.notes}
+                "not_checked": self.not_checked, "notes": self.notes, "left_out": self.left_out}
 
 
 def find_vpcs(ec2: Ec2, topology: Topology, vpc_id: str | None) -> dict[str, str]:
@@ -96,58 +100,81 @@ def find_vpcs(ec2: Ec2, topology: Topology, vpc_id: str | None) -> dict[str, str
     return chosen
 
 
-def diff(desired: list[Resource], live: Live) -> Drift:
-    """Compare the drawing's resources with the live ones."""
-    want = {r.address: r for r in desired}
-    drift = Drift(not_checked=sorted(live.not_checked))
-    for resource in desired:
-        have = live.resources.get(resource.address)
-        if resource.kind in live.not_checked or (resource.kind == "security_group_rule"
-                                                 and "security_group" in live.not_checked):
+def drift(ec2: Ec2, topology: Topology, my_ip: str | None, vpc_id: str | None = None) -> Drift:
+    """The drawing against the live VPC (found by --vpc-id, our tags, or its CIDR); `my_ip` may stay open.
+
+    The VPC is read through the one translation (`vpcdraw.deploy.translate`), so diff sees exactly what
+    import writes, and leaves out what it leaves out.
+    """
+    from vpcdraw.topology.admin_ip import fill
+
+    from .translate import read_vpcs
+
+    chosen = find_vpcs(ec2, topology, vpc_id)
+    items = ec2.paginate("DescribeVpcs", "Vpcs", VpcIds=list(chosen.values()))
+    names = {aws_id: where.removeprefix("vpc/") for where, aws_id in chosen.items()}
+    reading = read_vpcs(ec2, items, None, names)
+    return diff(fill(topology, my_ip) if my_ip else topology, reading)
+
+
+def diff(desired: Topology, reading: Reading) -> Drift:
+    """Compare the drawing with a live account read as the model, matched by natural keys."""
+    aligned = align(desired, reading.topology)
+    want = {r.address: r for r in resources(aligned.desired)}
+    before = resources(reading.topology)
+    have_list = resources(aligned.live)
+    ids = {new.address: reading.ids.get(old.address, "") for old, new in zip(before, have_list, strict=True)}
+    have = {r.address: r for r in have_list}
+    drift = Drift(not_checked=list(reading.not_checked), notes=list(aligned.notes), left_out=list(reading.warnings))
+    for resource in want.values():
+        if resource.kind in reading.not_checked or (resource.kind == "security_group_rule"
+                                                    and "security_group" in reading.not_checked):
             continue
-        if have is None:
+        live = have.get(resource.address)
+        if live is None:
             parent = resource.spec.get(PARENT.get(resource.kind, ""), "")
-            if parent and parent not in live.resources:
+            if parent and parent not in have:
                 continue  # said once, with its parent
-            drift.missing.append(DriftItem(resource.kind, resource.address, describe(resource)))
+            drift.missing.append(DriftItem(resource.kind, resource.address, describe(resource), spec=resource.spec))
             continue
-        ignored = NOT_DRIFT | NOT_DRIFT_BY_KIND.get(resource.kind, set())
         for key, value in resource.spec.items():
-            current = have.spec.get(key)
-            if key in ignored or (key == "image" and str(value).startswith("resolve:ssm:")):
+            current = live.spec.get(key)
+            if key in NOT_DRIFT | NOT_DRIFT_BY_KIND.get(resource.kind, set()) or _unknown(key, value, current):
                 continue
             if isinstance(value, list):
                 value, current = sorted(value, key=repr), sorted(current or [], key=repr)
             if value != current:
                 drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key, value,
                                                current))
-    for address, have in sorted(live.resources.items()):
-        if address not in want:
-            drift.unmanaged.append(DriftItem(have.kind, live.ids.get(address, address), describe(have),
-                                             spec=have.spec))
-    for kind, aws_id, what in live.foreign:
-        drift.unmanaged.append(DriftItem(kind, aws_id, f"{kind.replace('_', ' ')} {what}"))
+    for where, live in sorted(have.items()):
+        if where not in want and live.kind not in AWS_BUSINESS:
+            drift.unmanaged.append(DriftItem(live.kind, ids.get(where) or where, describe(live), spec=live.spec))
     _moved_associations(drift)
-    if live.my_ip:
-        drift.notes.append(f"my IP is {live.my_ip} in the account")
+    if aligned.my_ip:
+        drift.notes.append(f"my IP is {aligned.my_ip} in the account")
     return drift
+
+
+def _unknown(key: str, value: Any, current: Any) -> bool:
+    """What a read could not see, or what moves on by itself, is not drift."""
+    if key == "image" and str(value).startswith("resolve:ssm:"):
+        return True  # resolved to an AMI id at launch; the parameter moves on, the instance need not
+    return key in ("instance_type", "image") and current == ""  # seen through network interfaces only
 
 
 def _moved_associations(drift: Drift) -> None:
     """A subnet missing from one table and found in another is one change: the table it uses."""
-    unmanaged = {i.detail: i for i in drift.unmanaged if i.kind == "route_table_association"}
+    unmanaged = {i.spec["subnet"]: i for i in drift.unmanaged if i.kind == "route_table_association" and i.spec}
     for item in list(drift.missing):
-        if item.kind != "route_table_association":
+        if item.kind != "route_table_association" or not item.spec:
             continue
-        subnet = item.detail.split(" uses ")[0]
-        moved = next((u for d, u in unmanaged.items() if d.split(" uses ")[0] == subnet), None)
-        if moved is None:
+        moved = unmanaged.pop(item.spec["subnet"], None)
+        if moved is None or not moved.spec:
             continue
         drift.missing.remove(item)
         drift.unmanaged.remove(moved)
-        expected = item.detail.split(" uses route table ")[1]
-        actual = moved.detail.split(" uses route table ")[1]
-        drift.changed.append(DriftItem(item.kind, item.address, item.detail, "route_table", expected, actual))
+        drift.changed.append(DriftItem(item.kind, item.address, item.detail, "route_table",
+                                       _name(item.spec["route_table"]), _name(moved.spec["route_table"])))
 
 
 def describe(resource: Resource) -> str:

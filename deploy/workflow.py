@@ -11,7 +11,6 @@ from vpcdraw.topology.model import Topology
 
 from . import local
 from .aws import Ec2
-from .diff import Drift, diff, find_vpcs
 from .live import Live, read
 from .plan import Plan, make_plan
 
@@ -44,19 +43,6 @@ def plan(ec2: Ec2, topology: Topology, my_ip: str | None) -> tuple[Plan, list[Re
     wanted = desired(topology, my_ip)
     live = read(ec2, topology.name, wanted)
     return make_plan(wanted, live), wanted, live
-
-
-def drift(ec2: Ec2, topology: Topology, my_ip: str | None, vpc_id: str | None = None) -> tuple[Drift, Live]:
-    """The drawing against the live VPC (found by --vpc-id, our tags, or its CIDR); `my_ip` may stay open."""
-    from vpcdraw.topology.admin_ip import normalise
-
-    wanted = resources(fill(topology, my_ip) if my_ip else topology)
-    vpcs = find_vpcs(ec2, topology, vpc_id)
-    live = read(ec2, topology.name, wanted, vpcs)
-    found = diff(wanted, live)
-    if my_ip:
-        found.notes = [n for n in found.notes if normalise(my_ip) not in n]
-    return found, live
 
 
 def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:

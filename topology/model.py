@@ -63,6 +63,10 @@ class Rule:
         return f"{self.protocol}/{self.from_port}-{self.to_port}"
 
 
+DEFAULT_EGRESS = Rule("all", None, None, Peer("cidr", ANYWHERE_CIDR))
+"""AWS's default outbound rule on a new security group (all traffic to anywhere), which the console keeps."""
+
+
 @dataclass(frozen=True)
 class Subnet:
     """A subnet: its CIDR, availability zone (a letter such as `a`, or a full name) and tier."""

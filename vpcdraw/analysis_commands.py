@@ -74,7 +74,7 @@ def _lint(args: argparse.Namespace) -> int:
     if args.vpc_id:
         from .read_commands import imported
 
-        topology = imported(args.vpc_id, args.region, args.profile, args.local)
+        topology = imported(args.vpc_id, args.region, args.profile, args.local).topology
     elif args.file:
         topology = load_valid(args.file)
     else:
@@ -96,7 +96,7 @@ def _grade(args: argparse.Namespace) -> int:
     from .read_commands import imported
 
     rubric = load_rubric(args.rubric)
-    topology = imported(args.vpc_id, args.region, args.profile, args.local)
+    topology = imported(args.vpc_id, args.region, args.profile, args.local, resolve_my_ip(args.my_ip)).topology
     result = grade(topology, rubric, resolve_my_ip(args.my_ip))
     passed, total = result.score
     if args.output and result.topology is not None:
@@ -123,7 +123,7 @@ def _reach(args: argparse.Namespace) -> int:
     if args.vpc_id:  # no file: the words shift left
         from .read_commands import imported
 
-        topology = imported(args.vpc_id, args.region, args.profile, args.local)
+        topology = imported(args.vpc_id, args.region, args.profile, args.local, resolve_my_ip(args.my_ip)).topology
         args.source, args.target, args.port = args.file, args.source, args.target or args.port
     else:
         topology = load_valid(Path(args.file))
@@ -146,7 +146,7 @@ def _reach(args: argparse.Namespace) -> int:
         raise VpcdrawError("reach needs FROM and TO (or --matrix); for example: internet private 3306")
     answers = reach(topology, args.source, args.target, args.port, my_ip)
     if not answers:
-        raise VpcdrawError(f"{args.source} and {args.target} name the same thing")
+        raise VpcdrawError(f"{args.source} and {args.target} name the same host; ask about two different ones")
     reachable = any(a.reachable for a in answers)
     if args.json:
         print(json.dumps({"reachable": reachable, "answers": [a.to_json() for a in answers]}, indent=2))

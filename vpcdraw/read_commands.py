@@ -37,6 +37,9 @@ def add_read_commands(commands: Any) -> None:
     imports.add_argument("--vpc-id", help="the VPC to import")
     imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
     imports.add_argument("--png", type=Path, help="also draw it (.png, .svg or .dot)")
+    imports.add_argument("--my-ip", metavar="ADDRESS",
+                         help="the admin's address: a rule from exactly it is written as my_ip (default: "
+                              "$VPCDRAW_MY_IP)")
     detail_option(imports)
     imports.add_argument("--local", action="store_true", help="use the embedded local AWS (also VPCDRAW_LOCAL=1)")
     imports.add_argument("--region", help="the region to read (default: the standard AWS configuration)")
@@ -46,10 +49,10 @@ def add_read_commands(commands: Any) -> None:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    from vpcdraw.deploy.workflow import drift
+    from vpcdraw.deploy.diff import drift
 
     topology, ec2 = session(args)
-    found, _ = drift(ec2, topology, resolve_my_ip(args.my_ip), args.vpc_id)
+    found = drift(ec2, topology, resolve_my_ip(args.my_ip), args.vpc_id)
     if args.output:
         from vpcdraw.render import render
 
@@ -71,15 +74,17 @@ def _diff(args: argparse.Namespace) -> int:
     return 0 if found.in_sync else 2
 
 
-def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool) -> Any:
-    """A live VPC read into a topology (warnings to stderr)."""
-    from vpcdraw.deploy.importer import import_vpc
+def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool,
+             my_ip: str | None = None) -> Any:
+    """A live VPC read through the one translation (`vpcdraw.deploy.translate`); what it inferred to stderr."""
+    from vpcdraw.deploy.translate import read_vpc
 
-    warnings: list[str] = []
-    topology = import_vpc(reader(region, profile, use_local), vpc_id, warnings)
-    for line in warnings:
+    reading = read_vpc(reader(region, profile, use_local), vpc_id, my_ip)
+    for line in reading.warnings:
         print(f"vpcdraw: warning: {line}", file=sys.stderr)
-    return topology
+    for line in reading.notes:
+        print(f"vpcdraw: note: {line}", file=sys.stderr)
+    return reading
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -87,7 +92,8 @@ def _import(args: argparse.Namespace) -> int:
     from vpcdraw.topology.source import to_python
     from vpcdraw.topology.validate import validate
 
-    topology = imported(args.vpc_id, args.region, args.profile, args.local)
+    my_ip = resolve_my_ip(args.my_ip)
+    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip).topology
     region = topology.region
     problems = validate(topology)
     for problem in problems:
@@ -104,7 +110,7 @@ def _import(args: argparse.Namespace) -> int:
     if args.png:
         from vpcdraw.render import render
 
-        print(f"wrote {render(topology, args.png, detail=args.detail).path}", file=sys.stderr)
+        print(f"wrote {render(topology, args.png, my_ip=my_ip, detail=args.detail).path}", file=sys.stderr)
     return 0
 
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from vpcdraw.deploy.workflow import drift
+from vpcdraw.deploy.diff import drift
 
 ZONES = {"public-a": ("172.16.0.0/24", "a"), "public-c": ("172.16.1.0/24", "c"), "private-a": ("172.16.2.0/24", "a"),
          "private-c": ("172.16.3.0/24", "c"), "management": ("172.16.4.0/24", "a")}
@@ -59,21 +59,21 @@ def build_by_hand(boto, *, zone_of=None, skip_3306=False, open_ssh=False, privat
 
 def test_a_console_built_assignment_is_in_sync(connect, boto, assignment):
     vpc_id = build_by_hand(boto)
-    found, _ = drift(connect(), assignment, None, vpc_id)
+    found = drift(connect(), assignment, None, vpc_id)
     assert found.to_json() | {"notes": []} == {"in_sync": True, "missing": [], "unmanaged": [], "changed": [],
-                                               "not_checked": [], "notes": []}
+                                               "left_out": [], "not_checked": [], "notes": []}
     assert found.notes == ["my IP is 198.51.100.77/32 in the account"]
 
 
 def test_the_vpc_is_found_by_cidr_without_an_id(connect, boto, assignment):
     build_by_hand(boto)
-    assert drift(connect(), assignment, "198.51.100.77", None)[0].in_sync
+    assert drift(connect(), assignment, "198.51.100.77", None).in_sync
 
 
 def test_deviations_are_reported_exactly(connect, boto, assignment):
     vpc_id = build_by_hand(boto, zone_of={"public-c": "b"}, skip_3306=True, open_ssh=True,
                            private_on_public_table=True)
-    found, _ = drift(connect(), assignment, "198.51.100.77", vpc_id)
+    found = drift(connect(), assignment, "198.51.100.77", vpc_id)
     report = found.to_json()
     assert report["in_sync"] is False
     assert [(i["kind"], i["detail"]) for i in report["missing"]] == [
@@ -121,5 +121,5 @@ def test_a_vpc_deployed_by_vpcdraw_is_found_by_its_tags_and_in_sync(connect, bot
     boto.create_vpc(CidrBlock="172.16.0.0/16")  # same CIDR, not ours: the tags decide
     made, wanted, live = plan(ec2, assignment, "203.0.113.10")
     apply(ec2, assignment.name, made, wanted, live, poll=0.01)
-    found, _ = drift(ec2, assignment, "203.0.113.10", None)
+    found = drift(ec2, assignment, "203.0.113.10", None)
     assert found.in_sync, found.to_json()

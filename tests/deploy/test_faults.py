@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from tests.faults import FaultProxy, Faults
 from vpcdraw.deploy.apply import ApplyFailed, apply
 from vpcdraw.deploy.aws import Ec2
-from vpcdraw.deploy.workflow import destroy_plan, drift, plan
+from vpcdraw.deploy.diff import drift
+from vpcdraw.deploy.workflow import destroy_plan, plan
 
 MY_IP = "203.0.113.10"
 EXPECTED = {
@@ -71,7 +72,7 @@ def test_throttling_and_server_errors_change_nothing_but_the_time(endpoint, prox
     faulty = proxy(Faults(seed=11, throttle=0.30, error=0.05))
     ec2 = _apply(faulty.endpoint, assignment)
     assert plan(ec2, assignment, MY_IP)[0].actions == []
-    assert drift(ec2, assignment, MY_IP)[0].in_sync
+    assert drift(ec2, assignment, MY_IP).in_sync
     assert census(endpoint) == EXPECTED["assignment"]
     made, live = destroy_plan(ec2, assignment)
     apply(ec2, assignment.name, made, [], live, poll=0.01)

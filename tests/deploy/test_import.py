@@ -8,8 +8,9 @@ import pytest
 
 from tests.deploy.test_diff import build_by_hand
 from vpcdraw.deploy.apply import apply
-from vpcdraw.deploy.importer import import_vpc
-from vpcdraw.deploy.workflow import drift, plan
+from vpcdraw.deploy.diff import drift
+from vpcdraw.deploy.translate import read_vpc
+from vpcdraw.deploy.workflow import plan
 from vpcdraw.topology import load, validate
 from vpcdraw.topology.source import to_python
 
@@ -17,14 +18,14 @@ FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "aws-vpc
 
 
 def _round_trip(ec2, vpc_id, tmp_path):
-    warnings: list[str] = []
-    topology = import_vpc(ec2, vpc_id, warnings)
+    reading = read_vpc(ec2, vpc_id)
+    topology, warnings = reading.topology, list(reading.warnings)
     path = tmp_path / "imported.py"
     path.write_text(to_python(topology), encoding="utf-8")
     loaded = load(path)
     assert loaded == topology
     assert [p for p in validate(loaded) if p.severity == "error"] == []
-    found, _ = drift(ec2, loaded, None, vpc_id)
+    found = drift(ec2, loaded, None, vpc_id)
     return loaded, found, warnings
 
 
@@ -35,7 +36,7 @@ def test_import_of_a_hand_built_assignment_checks_and_diffs_in_sync(connect, bot
     vpc = topology.vpcs[0]
     assert {s.name: s.tier for s in vpc.subnets} == {
         "my-public-a": "public", "my-public-c": "public", "my-private-a": "private", "my-private-c": "private",
-        "my-management": "public"}  # tiers come from routes: the management subnet reaches the IGW
+        "my-management": "management"}  # every name says its tier; the management one reaches the IGW too
     assert sorted(g.name for g in vpc.security_groups) == ["bastion-sg", "db-sg", "web-sg"]
 
 
@@ -75,4 +76,4 @@ def test_import_without_a_vpc_id_lists_the_choices(connect, boto):
     build_by_hand(boto)
     build_by_hand(boto)
     with pytest.raises(Exception, match="has 2 VPCs; choose one with --vpc-id"):
-        import_vpc(connect(), None, [])
+        read_vpc(connect(), None)

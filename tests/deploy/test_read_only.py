@@ -8,7 +8,7 @@ import pytest
 from tests.deploy.test_diff import build_by_hand
 from tests.servers import start_moto
 from vpcdraw.deploy.aws import Ec2
-from vpcdraw.deploy.workflow import drift
+from vpcdraw.deploy.diff import drift
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_diff_with_vpc_read_only_access(enforcing, monkeypatch, assignment):
         as_reviewer.describe_instances()
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", reviewer["aws_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", reviewer["aws_secret_access_key"])
-    found, _ = drift(Ec2("ap-northeast-2", endpoint=enforcing), assignment, None, vpc_id)
+    found = drift(Ec2("ap-northeast-2", endpoint=enforcing), assignment, None, vpc_id)
     assert [(i.kind, i.detail) for i in found.unmanaged] == [
         ("security_group_rule", "tcp/22 from 0.0.0.0/0 on SG private")]
     assert found.missing == [] and found.changed == []

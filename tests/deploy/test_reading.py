@@ -35,4 +35,5 @@ def test_reading_makes_one_call_per_kind(connect, assignment):
     assert sorted(calls) == sorted([
         "DescribeVpcs", "DescribeAddresses", "DescribeSubnets", "DescribeInternetGateways", "DescribeNatGateways",
         "DescribeRouteTables", "DescribeSecurityGroups", "DescribeInstances", "DescribeInternetGateways",
-        "DescribeNetworkAcls"])  # the groups' rules come with DescribeSecurityGroups
+        "DescribeNetworkAcls", "DescribeNetworkInterfaces"])  # the groups' rules come with DescribeSecurityGroups;
+    # the interfaces say which subnets each group protects, also where DescribeInstances is denied

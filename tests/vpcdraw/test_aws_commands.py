@@ -175,7 +175,7 @@ def test_lint_and_reach_a_live_vpc(cli, aws, boto):
     vpc_id = build_by_hand(boto, open_ssh=True)
     linted = cli("lint", "--vpc-id", vpc_id, "--region", "ap-northeast-2")
     assert linted.code == 2
-    assert "[high] VD001 vpc/main/security_group/db-sg" in linted.out
+    assert "[high] VD001 vpc/week1/security_group/db-sg" in linted.out  # the VPC is named by its Name tag
     reached = cli("reach", "--vpc-id", vpc_id, "--region", "ap-northeast-2", "internet", "my-private-a", "22")
     assert reached.code == 2  # the group lets it in, but the private route table has no way back out
     assert "blocked: route table" in reached.out and "has no route to 0.0.0.0/0" in reached.out

@@ -1,8 +1,9 @@
 """Grading a VPC against an assignment rubric: one verdict per requirement, with the evidence.
 
 The rubric is data (rubrics/*.json): which subnets and groups play which role, and one entry per
-requirement line. Roles come from what things do, not what they are called: a subnet is public when
-its route table reaches an internet gateway; the public group is the one that opens 8080 to everyone.
+requirement line. Roles are the tiers the live account's translation found (vpcdraw.deploy.translate, with
+vpcdraw.topology.roles): a subnet is public when its route table reaches an internet gateway, a group
+protects the tier of the subnets its interfaces sit in, else the tier its names and rules point to.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import Any
 
 from ..address import address, vpc_address
 from ..errors import VpcdrawError
-from ..model import ANYWHERE_CIDR, Rule, SecurityGroup, Subnet, Topology, Vpc
+from ..model import ANYWHERE_CIDR, TIERS, Rule, SecurityGroup, Subnet, Topology, Vpc
 from ..ports import parse_ports
 from ..regions import zone_name
+from ..roles import anchored_tiers, covers
 
 DEFAULT_RUBRIC = "week1"
 
@@ -78,8 +80,8 @@ def grade(topology: Topology, rubric: dict[str, Any], my_ip: str | None = None) 
     if not topology.vpcs:
         raise VpcdrawError("there is no VPC to grade")
     vpc = topology.vpcs[0]
-    roles = _subnet_roles(vpc, rubric["roles"]["subnets"])
-    groups = _group_roles(vpc, rubric["roles"]["groups"])
+    roles = _subnet_roles(vpc)
+    groups = _group_roles(vpc)
     checker = _Checker(topology.region, vpc, roles, groups, my_ip)
     result = Grade(str(rubric.get("name", "rubric")))
     for requirement in rubric["requirements"]:
@@ -93,70 +95,25 @@ def grade(topology: Topology, rubric: dict[str, Any], my_ip: str | None = None) 
     return result
 
 
-def _hinted(text: str, hints: list[str]) -> bool:
-    return any(h.lower() in text.lower() for h in hints)
+def _subnet_roles(vpc: Vpc) -> dict[str, list[Subnet]]:
+    """The subnets of each tier, as the live account's translation found them (routes, and names for management)."""
+    return {tier: [s for s in vpc.subnets if s.tier == tier] for tier in TIERS}
 
 
-def _subnet_roles(vpc: Vpc, spec: dict[str, Any]) -> dict[str, list[Subnet]]:
-    """Roles by the subnets' names when every name says one role plainly; otherwise by their routes."""
-    by_name: dict[str, list[Subnet]] = {role: [] for role in spec}
-    for subnet in vpc.subnets:
-        said = [role for role, d in spec.items() if _hinted(subnet.name + " " + subnet.label, d.get("name_hints", []))]
-        if len(said) != 1:
-            break
-        by_name[said[0]].append(subnet)
-    else:
-        if vpc.subnets:
-            return by_name
-    routing = [s for s in vpc.subnets if vpc.routes_to_internet_gateway(s.name)]
-    other = [s for s in vpc.subnets if s not in routing]
-    hints = spec.get("management", {}).get("name_hints", [])
-    named = [s for s in vpc.subnets if _hinted(s.name + s.label, hints)]
-    management = named[:1]
-    if not management and len(routing) > spec.get("public", {}).get("count", 2):
-        # the public pair is the one that spans zones; the one left over manages
-        for candidate in sorted(routing, key=lambda s: ipaddress.IPv4Network(s.cidr), reverse=True):
-            rest = [s for s in routing if s is not candidate]
-            if len({s.az for s in rest}) == len(rest):
-                management = [candidate]
-                break
-    return {"public": [s for s in routing if s not in management],
-            "private": [s for s in other if s not in management], "management": management}
-
-
-def _anchored(group: SecurityGroup, anchor: dict[str, Any]) -> bool:
-    protocol, port, _ = parse_ports(anchor["port"])
-    for rule in group.ingress:
-        if not _covers(rule, protocol, port):
-            continue
-        value = rule.peer.value
-        wanted = anchor["from"]
-        if wanted == "any" or (wanted == "anywhere" and value == ANYWHERE_CIDR) or (
-                wanted == "one_address" and (rule.peer.kind == "my_ip" or value.endswith("/32"))):
-            return True
-    return False
-
-
-def _group_roles(vpc: Vpc, spec: dict[str, Any]) -> dict[str, SecurityGroup | None]:
-    """Each role's group: the one with the role's anchor rule, else the one its name points to."""
+def _group_roles(vpc: Vpc) -> dict[str, SecurityGroup | None]:
+    """Each tier's group: the one that protects it (by tier, or the subnets its interfaces sit in), anchored first."""
     found: dict[str, SecurityGroup | None] = {}
-    ordered = sorted(vpc.security_groups, key=lambda g: g.name)
-    for role, definition in spec.items():
-        taken = {g.name for g in found.values() if g}
-        found[role] = next((g for g in ordered if g.name not in taken and _anchored(g, definition["anchor"])), None)
-    for role, definition in spec.items():
-        if found[role] is None:
-            taken = {g.name for g in found.values() if g}
-            found[role] = next((g for g in ordered if g.name not in taken
-                                and _hinted(g.name + " " + g.label, definition.get("name_hints", []))), None)
+    for tier in TIERS:
+        protecting = [g for g in sorted(vpc.security_groups, key=lambda g: g.name) if _role(vpc, g) == tier]
+        found[tier] = next((g for g in protecting if tier in anchored_tiers(g)), protecting[0] if protecting else None)
     return found
 
 
-def _covers(rule: Rule, protocol: str, port: int | None) -> bool:
-    if rule.protocol == "all":
-        return True
-    return rule.protocol == protocol and rule.from_port is not None and rule.to_port is not None \
-        and port is not None and rule.from_port <= port <= rule.to_port
+def _role(vpc: Vpc, group: SecurityGroup) -> str | None:
+    if group.tier is not None:
+        return group.tier
+    tiers = {s.tier for s in vpc.protected_subnets(group)}
+    return tiers.pop() if len(tiers) == 1 else None
 
 
 class _Checker:
@@ -209,7 +166,7 @@ class _Checker:
             return False, f"no security group plays the {r['group']} role", []
         where = [address(self.vpc, "security_group", group.name)]
         protocol, port, _ = parse_ports(r["port"])
-        rules = [rule for rule in group.ingress if _covers(rule, protocol, port)]
+        rules = [rule for rule in group.ingress if covers(rule, protocol, port)]
         good = [rule for rule in rules if self._source(rule, r["from"]) == "ok"]
         broad = [rule for rule in rules if self._source(rule, r["from"]) == "broad"]
         text = f"SG {group.name}: " + (", ".join(f"{x.port_text} from {x.peer}" for x in rules) or

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..address import address, vpc_address
 from ..model import ANYWHERE_CIDR, Rule, SecurityGroup, Topology, Vpc
+from ..roles import covers as tcp_covers
 
 SEVERITIES = ("info", "low", "medium", "high")
 DATABASE_PORTS = (3306, 5432, 1433, 6379, 27017)
@@ -58,11 +59,8 @@ def _find(rule: str, where: str, message: str) -> Finding:
 
 
 def covers(rule: Rule, port: int) -> bool:
-    """Whether a rule lets `port` through (TCP or all), as checkov reads port ranges."""
-    if rule.protocol == "all":
-        return True
-    return rule.protocol == "tcp" and rule.from_port is not None and rule.to_port is not None \
-        and rule.from_port <= port <= rule.to_port
+    """Whether a rule lets TCP `port` through (see `vpcdraw.topology.roles.covers`, the one definition)."""
+    return tcp_covers(rule, "tcp", port)
 
 
 def lint(topology: Topology) -> list[Finding]:
@@ -132,7 +130,7 @@ def _database_reachable(topology: Topology, vpc: Vpc) -> list[Finding]:
     for port in DATABASE_PORTS:
         for answer in reach(topology, "internet", "private", f"tcp/{port}"):
             if answer.reachable:
-                found.append(_find("VD008", address(vpc, "subnet", answer.target.split(" ")[0]),
+                found.append(_find("VD008", address(vpc, "subnet", answer.target_subnet),
                                    f"the internet reaches {answer.target} on tcp/{port}: "
                                    + " -> ".join(answer.path)))
     return found

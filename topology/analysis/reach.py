@@ -7,6 +7,7 @@ Reachability Analyzer explains a path. Pure: it works on a drawing before anythi
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import VpcdrawError
 from ..model import ANYWHERE_CIDR, TIERS, NetworkAclEntry, Rule, SecurityGroup, Subnet, Topology, Vpc
 from ..ports import parse_ports
+from ..roles import covers
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -48,6 +50,7 @@ class Answer:
     reachable: bool
     path: tuple[str, ...]
     blocked: str = ""
+    target_subnet: str = ""  # the subnet the target sits in ('' outside the VPC): data, not to be parsed from words
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.source, "to": self.target, "port": self.port, "reachable": self.reachable,
@@ -69,7 +72,10 @@ def endpoints(topology: Topology, name: str, my_ip: str | None = None) -> list[E
         inside = [s for s in vpc.subnets if block.subnet_of(ipaddress.IPv4Network(s.cidr))]
         return _subnet_endpoints(vpc, inside[0]) if inside else [Endpoint(str(block), cidr=str(block))]
     if name in TIERS:
-        return [e for s in vpc.subnets if s.tier == name for e in _subnet_endpoints(vpc, s)]
+        found = [e for s in vpc.subnets if s.tier == name for e in _subnet_endpoints(vpc, s)]
+        if not found:
+            raise VpcdrawError(f"no subnet of topology '{topology.name}' is in the {name} tier")
+        return found
     subnet = vpc.subnet(name)
     if subnet is not None:
         return _subnet_endpoints(vpc, subnet)
@@ -129,7 +135,8 @@ def reach(topology: Topology, source: str, target: str, port: str = "tcp/22",
         for b in endpoints(topology, target, my_ip):
             if a == b:
                 continue
-            answers.append(_walk(vpc, hops, a, b, protocol, low, port_text))
+            answer = _walk(vpc, hops, a, b, protocol, low, port_text)
+            answers.append(dataclasses.replace(answer, target_subnet=b.subnet.name if b.subnet else ""))
     return answers
 
 
@@ -249,7 +256,7 @@ def _sg_allows(vpc: Vpc, groups: tuple[SecurityGroup, ...], direction: str, prot
         rules = group.ingress if direction == "ingress" else (group.egress if group.egress is not None else
                                                                 (Rule("all", None, None, _any()),))
         for rule in rules:
-            if not _port_matches(rule, protocol, port):
+            if not covers(rule, protocol, port):
                 continue
             if _peer_matches(vpc, rule, peer):
                 side = "from" if direction == "ingress" else "to"
@@ -262,16 +269,6 @@ def _sg_allows(vpc: Vpc, groups: tuple[SecurityGroup, ...], direction: str, prot
         return False, f"blocked: SG {near[0][0]} allows {protocol}/{port} only from {sources}"
     names = ", ".join(g.name for g in groups)
     return False, f"blocked: SG {names} allows nothing on {protocol}/{port}"
-
-
-def _port_matches(rule: Rule, protocol: str, port: int | None) -> bool:
-    if rule.protocol == "all":
-        return True
-    if rule.protocol != protocol:
-        return False
-    if port is None or rule.from_port is None or rule.to_port is None or rule.from_port == -1:
-        return True
-    return rule.from_port <= port <= rule.to_port
 
 
 def _peer_matches(vpc: Vpc, rule: Rule, peer: Endpoint) -> bool:

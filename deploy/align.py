@@ -1,0 +1,250 @@
+"""Matching a live VPC, read as the model, to the drawing: the live names replaced by the drawing's by natural key.
+
+A subnet is its CIDR, an internet gateway its VPC, a NAT gateway its subnet, a security group its name and
+then its rules, a route table its routes and subnets, an instance its name and then its subnet and groups,
+a network ACL its subnets. Pure: it works on two Topology values, so diff and plan compare like with like.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from vpcdraw.topology.model import Peer, Rule, SecurityGroup, Topology, Vpc
+from vpcdraw.topology.roles import single_address
+
+MIN_LIKENESS = 0.25  # a group named its own way must share at least this much of its rules to be matched
+Named = TypeVar("Named")
+
+
+@dataclass(frozen=True)
+class Aligned:
+    """The live topology under the drawing's names, and the drawing less what AWS's defaults stand for."""
+
+    live: Topology
+    desired: Topology
+    notes: tuple[str, ...] = ()
+    my_ip: str | None = None  # the single address that an open `my_ip` of the drawing was matched to
+
+
+@dataclass
+class _Maps:
+    """Old live name -> drawing name, per kind, for one VPC."""
+
+    by_kind: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def get(self, kind: str) -> dict[str, str]:
+        return self.by_kind.setdefault(kind, {})
+
+    def name(self, kind: str, old: str) -> str:
+        return self.get(kind).get(old, old)
+
+
+def align(desired: Topology, live: Topology, pairs: Mapping[str, str] | None = None) -> Aligned:
+    """`live` renamed to `desired`'s names; `pairs` maps drawing VPC names to live ones (default: in order)."""
+    pairs = dict(pairs or zip((v.name for v in desired.vpcs), (v.name for v in live.vpcs), strict=False))
+    notes: list[str] = []
+    my_ip: str | None = None
+    live_vpcs, desired_vpcs = [], []
+    for want in desired.vpcs:
+        have = next((v for v in live.vpcs if v.name == pairs.get(want.name)), None)
+        if have is None:
+            desired_vpcs.append(want)
+            continue
+        maps = _Maps()
+        _match(want, have, maps)
+        renamed = _rename(have, want, maps)
+        renamed, seen = _open_my_ip(want, renamed)
+        my_ip = my_ip or seen
+        kept, said = _main_table_stands_in(want, renamed)
+        notes += said
+        live_vpcs.append(renamed)
+        desired_vpcs.append(kept)
+    others = [v for v in live.vpcs if v.name not in pairs.values()]
+    return Aligned(dataclasses.replace(live, name=desired.name, vpcs=(*live_vpcs, *others)),
+                   dataclasses.replace(desired, vpcs=tuple(desired_vpcs)), tuple(notes), my_ip)
+
+
+def _pair(want: Iterable[Named], have: Iterable[Named], key: Callable[[Named], object],
+          name: Callable[[Named], str], into: dict[str, str], taken: set[str]) -> None:
+    """Pair live items with drawn ones of equal key, each at most once."""
+    waiting: dict[object, list[str]] = {}
+    for item in want:
+        if name(item) not in taken:
+            waiting.setdefault(key(item), []).append(name(item))
+    for item in have:
+        if name(item) in into:
+            continue
+        names = waiting.get(key(item))
+        if names:
+            into[name(item)] = names.pop(0)
+            taken.add(into[name(item)])
+
+
+def _match(want: Vpc, have: Vpc, maps: _Maps) -> None:
+    subnets = maps.get("subnet")
+    _pair(want.subnets, have.subnets, lambda s: s.cidr, lambda s: s.name, subnets, set())
+    if want.internet_gateway and have.internet_gateway:
+        maps.get("internet_gateway")[have.internet_gateway.name] = want.internet_gateway.name
+    nats = maps.get("nat_gateway")
+    moved_nats = [dataclasses.replace(n, subnet=subnets.get(n.subnet, n.subnet)) for n in have.nat_gateways]
+    _pair(want.nat_gateways, moved_nats, lambda n: n.subnet, lambda n: n.name, nats, set())
+    groups = maps.get("security_group")
+    wanted_groups = {g.name for g in want.security_groups}
+    for group in have.security_groups:
+        if group.name in wanted_groups:
+            groups[group.name] = group.name
+    _pair_groups(want, have, groups)
+    _pair_tables(want, have, maps)
+    instances = maps.get("instance")
+    wanted_instances = {i.name for i in want.instances}
+    taken = {i.name for i in have.instances if i.name in wanted_instances}
+    instances.update({name: name for name in taken})
+
+    def placement(i: object) -> object:
+        return (getattr(i, "subnet", ""), tuple(sorted(getattr(i, "security_groups", ()))))
+
+    moved = [dataclasses.replace(i, subnet=subnets.get(i.subnet, i.subnet),
+                                 security_groups=tuple(groups.get(g, g) for g in i.security_groups))
+             for i in have.instances if i.name not in taken]
+    _pair(want.instances, moved, placement, lambda i: i.name, instances, set(taken))
+    acls = maps.get("network_acl")
+    wanted_acls = {a.name for a in want.network_acls}
+    acls.update({a.name: a.name for a in have.network_acls if a.name in wanted_acls})
+    _pair(want.network_acls, [dataclasses.replace(a, subnets=tuple(sorted(subnets.get(s, s) for s in a.subnets)))
+                              for a in have.network_acls],
+          lambda a: tuple(sorted(a.subnets)), lambda a: a.name, acls, set(acls.values()))
+
+
+def _shape(rule: Rule, direction: str) -> tuple[object, ...]:
+    """What a rule allows, with any group counting as alike and any single address as the admin's."""
+    peer = "group" if rule.peer.kind == "security_group" else "one address" if single_address(rule) else rule.peer.value
+    return direction, rule.protocol, rule.from_port, rule.to_port, peer
+
+
+def _shapes(group: SecurityGroup) -> set[tuple[object, ...]]:
+    return {_shape(r, "ingress") for r in group.ingress} | {_shape(r, "egress") for r in group.egress or ()}
+
+
+def _pair_groups(want: Vpc, have: Vpc, groups: dict[str, str]) -> None:
+    """Groups named their own way: the most alike by what their rules allow, at least MIN_LIKENESS alike."""
+    open_live = [g for g in have.security_groups if g.name not in groups]
+    open_drawn = [g for g in want.security_groups if g.name not in groups.values()]
+    scored = []
+    for live in open_live:
+        for drawn in open_drawn:
+            a, b = _shapes(live), _shapes(drawn)
+            scored.append((len(a & b) / max(1, len(a | b)), live.name, drawn.name))
+    for score, live_name, drawn_name in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        if score >= MIN_LIKENESS and live_name not in groups and drawn_name not in groups.values():
+            groups[live_name] = drawn_name
+
+
+def _pair_tables(want: Vpc, have: Vpc, maps: _Maps) -> None:
+    """Route tables: equal routes count most, then the subnets they share."""
+    tables = maps.get("route_table")
+    scored = []
+    for live in have.route_tables:
+        routes = {(r.destination, r.target, maps.name(r.target, r.gateway)) for r in live.routes}
+        subnets = {maps.name("subnet", s) for s in live.subnets}
+        for drawn in want.route_tables:
+            drawn_routes = {(r.destination, r.target, r.gateway) for r in drawn.routes if r.target != "local"}
+            shared = len(subnets & set(drawn.subnets)) / max(1, len(subnets | set(drawn.subnets)))
+            score = 2.0 * (routes == drawn_routes) + shared + 0.5 * (live.name == drawn.name)
+            if score > 0:
+                scored.append((score, live.name, drawn.name))
+    for _, live_name, drawn_name in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+        if live_name not in tables and drawn_name not in tables.values():
+            tables[live_name] = drawn_name
+
+
+def _kinds(vpc: Vpc) -> dict[str, tuple[object, ...]]:
+    return {"subnet": vpc.subnets, "nat_gateway": vpc.nat_gateways, "route_table": vpc.route_tables,
+            "security_group": vpc.security_groups, "network_acl": vpc.network_acls, "instance": vpc.instances}
+
+
+def _rename(vpc: Vpc, want: Vpc, maps: _Maps) -> Vpc:
+    """The VPC under the drawing's names; unmatched live things whose names the drawing uses step aside."""
+    name = want.name
+    drawn = _kinds(want)
+    taken = {kind: {getattr(i, "name", "") for i in drawn[kind]} | set(maps.get(kind).values()) for kind in drawn}
+    for kind, items in _kinds(vpc).items():
+        names = maps.get(kind)
+        for item in items:
+            old = str(getattr(item, "name", ""))
+            if old not in names:
+                new, n = old, 2
+                while new in taken.get(kind, set()):
+                    new, n = f"{old}-unmatched{'' if n == 2 else n - 1}", n + 1
+                names[old] = new
+                taken.setdefault(kind, set()).add(new)
+    subnet, group = maps.get("subnet"), maps.get("security_group")
+
+    def peer(p: Peer) -> Peer:
+        if p.kind == "security_group":
+            return Peer("security_group", group.get(p.value, p.value))
+        if p.kind == "subnet":
+            return Peer("subnet", subnet.get(p.value, p.value))
+        return p
+
+    def rules(items: tuple[Rule, ...] | None) -> tuple[Rule, ...] | None:
+        return None if items is None else tuple(dataclasses.replace(r, peer=peer(r.peer)) for r in items)
+
+    igw = vpc.internet_gateway
+    return dataclasses.replace(
+        vpc, name=name,
+        subnets=tuple(dataclasses.replace(s, name=subnet[s.name]) for s in vpc.subnets),
+        internet_gateway=dataclasses.replace(igw, name=maps.name("internet_gateway", igw.name)) if igw else None,
+        nat_gateways=tuple(dataclasses.replace(n, name=maps.name("nat_gateway", n.name), subnet=subnet[n.subnet])
+                           for n in vpc.nat_gateways),
+        route_tables=tuple(dataclasses.replace(
+            t, name=maps.name("route_table", t.name), subnets=tuple(subnet.get(s, s) for s in t.subnets),
+            routes=tuple(dataclasses.replace(r, gateway=maps.name(r.target, r.gateway)) for r in t.routes))
+            for t in vpc.route_tables),
+        security_groups=tuple(dataclasses.replace(
+            g, name=group[g.name], subnets=tuple(subnet.get(s, s) for s in g.subnets), ingress=rules(g.ingress) or (),
+            egress=rules(g.egress)) for g in vpc.security_groups),
+        network_acls=tuple(dataclasses.replace(a, name=maps.name("network_acl", a.name),
+                                               subnets=tuple(subnet.get(s, s) for s in a.subnets))
+                           for a in vpc.network_acls),
+        instances=tuple(dataclasses.replace(
+            i, name=maps.name("instance", i.name), subnet=subnet.get(i.subnet, i.subnet),
+            security_groups=tuple(sorted(group.get(g, g) for g in i.security_groups))) for i in vpc.instances))
+
+
+def _open_my_ip(want: Vpc, have: Vpc) -> tuple[Vpc, str | None]:
+    """Where the drawing leaves `my_ip` open, a live rule from one address on the same ports is that rule."""
+    seen: str | None = None
+    groups = []
+    for group in have.security_groups:
+        drawn = want.security_group(group.name)
+        if drawn is None:
+            groups.append(group)
+            continue
+        opened = {(r.protocol, r.from_port, r.to_port) for r in drawn.ingress if r.peer.kind == "my_ip"}
+        ingress = []
+        for rule in group.ingress:
+            if (rule.peer.kind == "cidr" and rule.peer.value.endswith("/32")
+                    and (rule.protocol, rule.from_port, rule.to_port) in opened):
+                seen = seen or rule.peer.value
+                rule = dataclasses.replace(rule, peer=Peer("my_ip"))
+            ingress.append(rule)
+        groups.append(dataclasses.replace(group, ingress=tuple(ingress)))
+    return dataclasses.replace(have, security_groups=tuple(groups)), seen
+
+
+def _main_table_stands_in(want: Vpc, have: Vpc) -> tuple[Vpc, list[str]]:
+    """A drawn table with only the local route is what the VPC's main table is: no drift where subnets use it."""
+    live_tables = {t.name for t in have.route_tables}
+    on_main = {s.name for s in have.subnets} - {s for t in have.route_tables for s in t.subnets}
+    kept, notes = [], []
+    for table in want.route_tables:
+        local_only = all(r.target == "local" for r in table.routes)
+        if local_only and table.name not in live_tables and table.subnets and set(table.subnets) <= on_main:
+            notes.append(f"route table {table.name} holds only the local route, as the VPC's main route table "
+                         f"does, which {', '.join(table.subnets)} use")
+            continue
+        kept.append(table)
+    return dataclasses.replace(want, route_tables=tuple(kept)), notes

@@ -1,0 +1,95 @@
+"""What a subnet or security group is for, read from its names (English or Korean) and from its rules.
+
+A console-built account says what things are for only in names (외부망 A, web-sg, bastion) and in the rules
+that anchor a tier (8080 from anywhere is the public tier's). This is the one place that reads them; the
+live account's translation and the grader both use it.
+"""
+
+from __future__ import annotations
+
+from .model import ANYWHERE_CIDR, Rule, SecurityGroup, Tier
+
+# Words in a Name tag or GroupName that say a tier; management first, since "admin web" manages.
+TIER_WORDS: dict[Tier, tuple[str, ...]] = {
+    "management": ("manage", "mgmt", "bastion", "admin", "jump", "관리"),
+    "public": ("public", "pub", "web", "dmz", "외부"),
+    "private": ("private", "priv", "db", "database", "내부"),
+}
+PUBLIC_PORTS = (8080, 80, 443)
+DATABASE_PORTS = (3306, 5432)
+
+
+def named_tier(*texts: str) -> Tier | None:
+    """The tier the names say, when they say exactly one (management wins over the others).
+
+    >>> named_tier("외부망 A")
+    'public'
+    >>> named_tier("bastion-sg", "관리망")
+    'management'
+    >>> named_tier("subnet-1") is None
+    True
+    """
+    text = " ".join(texts).lower()
+    said = [tier for tier, words in TIER_WORDS.items() if any(word in text for word in words)]
+    if "management" in said:
+        return "management"
+    return said[0] if len(said) == 1 else None
+
+
+def covers(rule: Rule, protocol: str, port: int | None) -> bool:
+    """Whether a rule lets `protocol`/`port` through: its range holds the port, or it allows all traffic.
+
+    This is the one definition of a rule covering a port (as checkov reads port ranges); ICMP rules with
+    type -1 cover every type.
+
+    >>> from vpcdraw.topology.model import Peer
+    >>> covers(Rule("tcp", 1024, 2048, Peer("cidr", ANYWHERE_CIDR)), "tcp", 1500)
+    True
+    """
+    if rule.protocol == "all":
+        return True
+    if rule.protocol != protocol:
+        return False
+    if port is None or rule.from_port is None or rule.to_port is None or rule.from_port == -1:
+        return True
+    return rule.from_port <= port <= rule.to_port
+
+
+def single_address(rule: Rule) -> bool:
+    """Whether the rule's peer is one IPv4 address: the admin's IP, given or not."""
+    return rule.peer.kind == "my_ip" or (rule.peer.kind == "cidr" and rule.peer.value.endswith("/32"))
+
+
+def anchored_tiers(group: SecurityGroup) -> dict[Tier, str]:
+    """The tiers the group's inbound rules point to, each with the rule that says so in words."""
+    found: dict[Tier, str] = {}
+    for rule in group.ingress:
+        if rule.protocol != "tcp":
+            continue
+        if rule.peer.kind == "cidr" and rule.peer.value == ANYWHERE_CIDR:
+            port = next((p for p in PUBLIC_PORTS if covers(rule, "tcp", p)), None)
+            if port is not None and rule.from_port != 0:  # 0-65535 from anywhere says nothing of a tier
+                found.setdefault("public", f"tcp/{port} from anywhere")
+        if rule.peer.kind == "security_group":
+            port = next((p for p in DATABASE_PORTS if covers(rule, "tcp", p) and rule.from_port == p), None)
+            if port is not None:
+                found.setdefault("private", f"tcp/{port} from SG {rule.peer.value}")
+        if single_address(rule) and rule.from_port == 22 == rule.to_port:
+            found.setdefault("management", f"tcp/22 from one address ({rule.peer})")
+    return found
+
+
+def group_tier(group: SecurityGroup, *names: str) -> tuple[Tier | None, str]:
+    """The tier a security group is taken to protect, and why in words ('its name, and tcp/8080 from anywhere').
+
+    Its names decide when they say one tier; otherwise its rules, when they point to one.
+    """
+    by_name = named_tier(group.name, *names)
+    anchors = anchored_tiers(group)
+    if by_name is not None:
+        reason = "its name" + (f", and {anchors[by_name]}" if by_name in anchors else "")
+        return by_name, reason
+    if len(anchors) == 1:
+        tier, why = next(iter(anchors.items()))
+        return tier, why
+    return None, ""
