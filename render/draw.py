@@ -46,19 +46,22 @@ EDGE_LOOK: dict[str, tuple[str, str, str]] = {
     "ssh": ("#D45B07", "dashed", "SSH (dashed, orange)"),
     "admin": ("#D45B07", "dashed", "from my IP (dashed, orange)"),
     "egress": ("#7B8894", "dotted", "egress rule (dotted, grey)"),
+    "unreachable": ("#8D99A6", "dashed", "allowed, but cannot arrive: no route or no public IP (dashed, grey)"),
     "missing": ("#D13212", "dashed", "MISSING: drawn, not in the account (dashed, red)"),
-    "unmanaged": ("#FF9900", "dotted", "UNMANAGED: in the account, not drawn (dotted, orange)"),
+    "unmanaged": ("#F08000", "bold", "UNMANAGED: in the account, not in the drawing (bold, orange)"),
 }
+PEN_WIDTH = {"unmanaged": "4", "missing": "2"}  # drift is drawn heavier than the rules that agree; else 1.5, bold 2
 # Drift on boxes and icons: pen colour, fill, line style, and the legend's words.
 DRIFT_LOOK: dict[str, tuple[str, str, str, str]] = {
-    "missing": ("#D13212", "#FDECEA", "dashed", "MISSING box or icon: drawn, not in the account (red, dashed)"),
-    "changed": ("#B7791F", "#FFF6D6", "bold", "CHANGED box or icon: differs, as its label says (yellow, bold)"),
-    "unmanaged": ("#FF9900", "#FFF3E0", "dotted", "UNMANAGED: in the account, not drawn (orange, dotted)"),
+    "missing": ("#D13212", "#FDECEA", "dashed", "MISSING: drawn, not in the account (red, dashed)"),
+    "changed": ("#B7791F", "#FFF6D6", "bold", "CHANGED: differs, as its label says (yellow, bold)"),
+    "unmanaged": ("#F08000", "#FFF3E0", "dotted", "UNMANAGED: in the account, not in the drawing (orange, dotted)"),
 }
 
 FONT_FALLBACK = "Sans-Serif"
 SMALL_ICONS = ("route_table", "public_subnet", "private_subnet")  # supporting icons, drawn smaller
 SMALL_ICON_PT = 44
+ICON_PT = 96  # a marked icon drawn over its text, about as large as the others
 
 
 def to_dot(layout: Layout, font: str | None = None) -> str:
@@ -94,7 +97,7 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
             _cluster(cluster, fontname)
         for node in layout.bottom:
             _node(node, fontname)
-        if layout.edges:
+        if layout.edges or any(n.status for n in layout.nodes()) or any(c.status for c in layout.clusters()):
             _legend(layout, fontname)
         for edge in layout.edges:
             _edge(diagram, edge, layout, fontname)
@@ -122,19 +125,30 @@ def _node(node: Node, fontname: str) -> None:
         pen, fill, style, _ = DRIFT_LOOK[node.status or "unmanaged"]
         Plain(node.label, nodeid=node.id, shape="note", style=f"filled,{style}", color=pen, fillcolor=fill,
               fixedsize="false", width="0", height="0", labeljust="l", fontname=fontname, fontsize="11")
-    elif node.icon in SMALL_ICONS:
-        # A small icon over its text, sized by Graphviz so long labels get room of their own.
-        icon = _icon_class(node.icon)
-        path = Path(importlib.import_module("diagrams").__file__ or "").parent.parent / icon._icon_dir / icon._icon
-        text = "<BR/>".join(html.escape(line) for line in node.label.split("\n"))
-        label = (f'<<TABLE BORDER="0" CELLSPACING="2" CELLPADDING="0"><TR><TD FIXEDSIZE="TRUE" WIDTH="{SMALL_ICON_PT}"'
-                 f' HEIGHT="{SMALL_ICON_PT}"><IMG SRC="{html.escape(str(path))}" SCALE="TRUE"/></TD></TR>'
-                 f"<TR><TD>{text}</TD></TR></TABLE>>")
-        Plain(label, nodeid=node.id, shape="plaintext", fixedsize="false", width="0", height="0",
-              fontname=fontname, fontsize="11")
+    elif node.icon in SMALL_ICONS or node.status:
+        # An icon over its text, sized by Graphviz so long labels get room of their own; a marked one is framed
+        # in the drift's colours and line, as a marked box is (a fixed-size icon node would cut its frame).
+        _icon_over_text(node, SMALL_ICON_PT if node.icon in SMALL_ICONS else ICON_PT, fontname)
     else:
-        drift = {"fontcolor": DRIFT_LOOK[node.status][0]} if node.status else {}
-        _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname, **drift)
+        _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname)
+
+
+def _icon_over_text(node: Node, size: int, fontname: str) -> None:
+    from diagrams import Node as Plain
+
+    icon = _icon_class(node.icon)
+    path = Path(importlib.import_module("diagrams").__file__ or "").parent.parent / icon._icon_dir / icon._icon
+    text = "<BR/>".join(html.escape(line) for line in node.label.split("\n"))
+    frame = 'BORDER="0" CELLSPACING="2" CELLPADDING="0"'
+    if node.status:
+        pen, fill, style, _ = DRIFT_LOOK[node.status]
+        frame = (f'BORDER="2" CELLBORDER="0" CELLSPACING="2" CELLPADDING="2" COLOR="{pen}" BGCOLOR="{fill}"'
+                 f'{_html_style(style)}')
+        text = f'<FONT COLOR="{pen}">{text}</FONT>'
+    label = (f'<<TABLE {frame}><TR><TD FIXEDSIZE="TRUE" WIDTH="{size}" HEIGHT="{size}">'
+             f'<IMG SRC="{html.escape(str(path))}" SCALE="TRUE"/></TD></TR><TR><TD>{text}</TD></TR></TABLE>>')
+    Plain(label, nodeid=node.id, shape="plaintext", fixedsize="false", width="0", height="0",
+          fontname=fontname, fontsize="11" if size == SMALL_ICON_PT else "12")
 
 
 def _cluster(cluster: Cluster, fontname: str) -> None:
@@ -149,7 +163,8 @@ def _cluster(cluster: Cluster, fontname: str) -> None:
         "fontcolor": pen,
         "bgcolor": fill,
         "style": style if style != "solid" else "",
-        "penwidth": "2" if cluster.style in ("vpc", "public_subnet", "private_subnet") else "1.5",
+        "penwidth": "3" if cluster.status else "2" if cluster.style in ("vpc", "public_subnet", "private_subnet")
+        else "1.5",
         "fontname": fontname,
         "fontsize": "14" if cluster.style in ("region", "vpc", "az") else "13",
         "margin": "12",
@@ -172,7 +187,7 @@ def _edge(diagram: Any, edge: Edge, layout: Layout, fontname: str) -> None:
         "style": style,
         "fontname": fontname,
         "fontsize": "12",
-        "penwidth": "2" if style == "bold" else "1.5",
+        "penwidth": PEN_WIDTH.get(edge.style, "2" if style == "bold" else "1.5"),
     }
     source_level, target_level = levels.get(edge.source, 0), levels.get(edge.target, 0)
     if source_level == target_level:
@@ -194,18 +209,28 @@ def _legend(layout: Layout, fontname: str) -> None:
         if any(e.style == kind for e in layout.edges):
             color, style, words = EDGE_LOOK[kind]
             line = {"bold": "━━━━", "solid": "────", "dashed": "╌╌╌╌", "dotted": "┈┈┈┈"}[style]
-            rows.append(f'<TR><TD><FONT COLOR="{color}">{line}</FONT></TD><TD ALIGN="LEFT">{words}</TD></TR>')
-    if layout.title.startswith("Graded"):
-        color = DRIFT_LOOK["changed"][0]
-        rows.append(f'<TR><TD BGCOLOR="{color}"> </TD><TD ALIGN="LEFT">FAIL: where a requirement failed '
-                    '(yellow, bold)</TD></TR>')
-    elif layout.title.startswith("Drift"):
-        for color, _, _, words in DRIFT_LOOK.values():
-            rows.append(f'<TR><TD BGCOLOR="{color}"> </TD><TD ALIGN="LEFT">{html.escape(words)}</TD></TR>')
+            text = f"<B>{line}</B>" if kind in PEN_WIDTH else line
+            rows.append(f'<TR><TD><FONT COLOR="{color}">{text}</FONT></TD><TD ALIGN="LEFT">{words}</TD></TR>')
+    used = {c.status for c in layout.clusters()} | {n.status for n in layout.nodes()}
+    marks = [status for status in DRIFT_LOOK if status in used]
+    if marks:
+        rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Boxes and icons</B></TD></TR>')
+    for status in marks:
+        # the swatch is a little box drawn as the marked boxes are: their pen, fill and line
+        pen, fill, style, words = DRIFT_LOOK[status]
+        if status == "changed" and layout.changed_meaning:
+            words = layout.changed_meaning
+        rows.append(f'<TR><TD BORDER="2" COLOR="{pen}" BGCOLOR="{fill}"{_html_style(style)}> </TD>'
+                    f'<TD ALIGN="LEFT">{html.escape(words)}</TD></TR>')
     table = '<TABLE BORDER="1" COLOR="#AEB6BE" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">'
     head = '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Security group rules</B></TD></TR>'
     Plain(f"<{table}{head}{''.join(rows)}</TABLE>>", nodeid="legend", shape="plaintext", fixedsize="false",
           fontname=fontname, width="0", height="0")
+
+
+def _html_style(style: str) -> str:
+    """An HTML-label border style for a box's line style (Graphviz draws no bold borders there: solid)."""
+    return f' STYLE="{style}"' if style in ("dashed", "dotted") else ""
 
 
 def _quote(node_id: str) -> str:

@@ -1,0 +1,207 @@
+"""The lines of the drawing: an edge for the traffic each security group rule allows, between the nodes
+that stand for its peer and its group, with drift marked and traffic that cannot arrive said so."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import replace
+
+from vpcdraw.topology.address import address
+from vpcdraw.topology.graph import rule_address, rule_key, rule_spec
+from vpcdraw.topology.model import ANYWHERE_CIDR, Peer, Rule, SecurityGroup, Vpc
+
+from .layout import INTERNET, LEVEL, MAX_LABELS, MY_IP, Edge, Node, Overlay, UnmanagedRule, counted, subnet_endpoint
+
+DEFAULT_EGRESS = Rule("all", None, None, Peer("cidr", ANYWHERE_CIDR))  # AWS's, on a group whose egress is None
+# Why traffic from outside the VPC cannot arrive at an endpoint, as `vpcdraw reach` finds it blocked.
+NO_ROUTE, NO_PUBLIC_IP = "no route", "no public IP"
+
+
+class RuleEdges:
+    """Collects the edges of every VPC's rules; node ids are the layout's, through `alias` for grouped boxes."""
+
+    def __init__(self, my_ip: str | None, overlay: Overlay, alias: dict[str, str], shown: set[str]) -> None:
+        self.my_ip = my_ip
+        self.overlay = overlay
+        self.alias = alias  # a grouped subnet's or host's node id -> its tier-and-AZ box's node
+        self.shown = shown  # marked addresses the drawing shows: the missing rules drawn are added
+        self.outside: dict[str, Node] = {}
+        self.edge_labels: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+        self.unreached: dict[str, str] = {}  # endpoint node id -> why traffic from outside the VPC cannot arrive
+        self.drawn_rules: set[UnmanagedRule] = set()
+
+    def endpoints(self, vpc: Vpc, group: SecurityGroup) -> list[str]:
+        """Node ids that stand for a security group: its hosts, else the subnets it protects."""
+        hosts = [i for i in vpc.instances if group.name in i.security_groups]
+        if hosts:
+            return [address(vpc, "instance", h.name) for h in hosts]
+        if any(i.subnet in {s.name for s in vpc.protected_subnets(group)} for i in vpc.instances):
+            return []  # its subnets hold hosts, none of them in this group: nothing it protects is drawn
+        return [subnet_endpoint(vpc, s.name) for s in vpc.protected_subnets(group)]
+
+    def peer_endpoints(self, vpc: Vpc, peer: Peer) -> tuple[list[str], str]:
+        """Node ids for a rule's peer, and the edge style its traffic gets."""
+        if peer.kind == "security_group":
+            group = vpc.security_group(peer.value)
+            return (self.endpoints(vpc, group) if group else []), "tier"
+        if peer.kind == "subnet":
+            hosts = [address(vpc, "instance", i.name) for i in vpc.instances if i.subnet == peer.value]
+            return (hosts or [subnet_endpoint(vpc, peer.value)]), "tier"
+        if peer.kind == "my_ip" or (peer.kind == "cidr" and self.my_ip and peer.value == self.my_ip):
+            label = f"admin (my IP)\n{self.my_ip}" if self.my_ip else "admin (my IP)"
+            self.outside.setdefault(MY_IP, Node(MY_IP, label, "admin", LEVEL["admin"]))
+            return [MY_IP], "admin"
+        if peer.value == ANYWHERE_CIDR:
+            self.outside.setdefault(INTERNET, Node(INTERNET, "Internet", "internet", LEVEL["outside"]))
+            if vpc.internet_gateway is not None:
+                return [address(vpc, "internet_gateway", vpc.internet_gateway.name)], "internet"
+            return [INTERNET], "internet"
+        for subnet in vpc.subnets:
+            if subnet.cidr == peer.value:
+                return self.peer_endpoints(vpc, Peer("subnet", subnet.name))
+        node_id = f"cidr/{peer.value}"
+        self.outside.setdefault(node_id, Node(node_id, peer.value, "cidr", LEVEL["outside"]))
+        return [node_id], "internet"
+
+    def rules(self, vpc: Vpc) -> None:
+        """Collect an edge for every pair of endpoints that a rule lets traffic pass between."""
+        self.unreached.update(_unreached(vpc))
+        for group in vpc.security_groups:
+            targets = self.endpoints(vpc, group)
+            here = address(vpc, "security_group", group.name)
+            for rule in group.ingress:
+                if rule.peer == Peer("security_group", group.name):
+                    continue  # members reaching each other: said in the SG's label, not with n² lines
+                missing = self.missing_rule(vpc, here, "ingress", rule)
+                drawn = self.ingress(vpc, rule, targets, "missing" if missing else "")
+                if drawn and missing not in ("", here):
+                    self.shown.add(missing)
+            for rule in group.egress if group.egress is not None else (DEFAULT_EGRESS,):
+                missing = self.missing_rule(vpc, here, "egress", rule)
+                if group.egress is None and not missing:
+                    continue  # AWS's default egress rule is not drawn, unless the account lacks it
+                drawn = self.egress(vpc, rule, targets, "missing" if missing else "egress")
+                if drawn and missing not in ("", here):
+                    self.shown.add(missing)
+            for extra in self.overlay.unmanaged_rules:
+                if extra.security_group != here or (extra.direction == "ingress"
+                                                    and extra.rule.peer == Peer("security_group", group.name)):
+                    continue  # another group's, or said in the SG's label
+                draw = self.ingress if extra.direction == "ingress" else self.egress
+                if draw(vpc, extra.rule, targets, "unmanaged"):
+                    self.drawn_rules.add(extra)
+
+    def missing_rule(self, vpc: Vpc, group: str, direction: str, rule: Rule) -> str:
+        """The address the drift names this rule missing by ("" when it is there): the rule's, or its group's."""
+        candidates = [rule]
+        if rule.peer.kind == "my_ip" and self.my_ip:  # the diff compared the rule with my IP filled in
+            candidates.append(replace(rule, peer=Peer("cidr", self.my_ip)))
+        for candidate in candidates:
+            where = rule_address(group, direction, rule_key(rule_spec(vpc, group, direction, candidate)))
+            if where in self.overlay.missing:
+                return where
+        return group if group in self.overlay.missing else ""
+
+    def ingress(self, vpc: Vpc, rule: Rule, targets: list[str], drift: str) -> bool:
+        """Edges from a rule's peer to the group's endpoints; whether any was drawn to one of them."""
+        sources, style = self.peer_endpoints(vpc, rule.peer)
+        outside = _outside(vpc, rule.peer)
+        blocked = {t: self.unreached.get(t, "") if outside else "" for t in targets}
+        if vpc.internet_gateway is not None and rule.peer.value == ANYWHERE_CIDR and sources[0] != INTERNET:
+            # into the gateway: the traffic gets no further when it can reach none of the group's endpoints
+            reasons = list(blocked.values())
+            self.add(INTERNET, sources[0], rule, drift or style, reasons[0] if reasons and all(reasons) else "")
+        drawn = False
+        for source in sources:
+            for target in targets:
+                drawn = self.add(source, target, rule, drift or style, blocked[target]) or drawn
+        return drawn
+
+    def egress(self, vpc: Vpc, rule: Rule, sources: list[str], style: str) -> bool:
+        """Edges from the group's endpoints to a rule's peer; whether any was drawn."""
+        destinations, _ = self.peer_endpoints(vpc, rule.peer)
+        drawn = False
+        for source in sources:
+            for destination in destinations:
+                drawn = self.add(source, destination, rule, style) or drawn
+        return drawn
+
+    def within(self, vpc: Vpc, group: SecurityGroup) -> list[str]:
+        """The ports a group's members allow each other (its rules naming itself), drifted ones marked."""
+        here, itself = address(vpc, "security_group", group.name), Peer("security_group", group.name)
+        found = []
+        for rule in group.ingress:
+            if rule.peer == itself:
+                missing = self.missing_rule(vpc, here, "ingress", rule)
+                if missing not in ("", here):
+                    self.shown.add(missing)
+                found.append(f"{'MISSING ' if missing else ''}{rule.port_text}")
+        for extra in self.overlay.unmanaged_rules:
+            if extra.security_group == here and extra.direction == "ingress" and extra.rule.peer == itself:
+                self.drawn_rules.add(extra)
+                found.append(f"UNMANAGED {extra.rule.port_text}")
+        return found
+
+    def add(self, source: str, target: str, rule: Rule, style: str, blocked: str = "") -> bool:
+        """Add a rule's port to the edge between two nodes; `blocked` says why its traffic cannot arrive."""
+        source, target = self.alias.get(source, source), self.alias.get(target, target)
+        if source == target:
+            return False
+        if style == "tier" and rule.protocol == "tcp" and rule.from_port == 22 == rule.to_port:
+            style = "ssh"
+        if blocked and style in ("internet", "admin"):
+            style = "unreachable"
+        labels = self.edge_labels[(source, target, style)]
+        text = {"missing": "MISSING ", "unmanaged": "UNMANAGED "}.get(style, "") + rule.port_text
+        text += f" ({blocked})" if blocked else ""
+        if text not in labels:
+            labels.append(text)
+        return True
+
+    def edges(self) -> list[Edge]:
+        """The edges; a pair allowed both ways with the same ports becomes one two-headed line."""
+        found: list[Edge] = []
+        merged: set[tuple[str, str, str]] = set()
+        for (source, target, style), labels in self.edge_labels.items():
+            if (source, target, style) in merged:
+                continue
+            back = (target, source, style)
+            both = self.edge_labels.get(back) == labels
+            if both:
+                merged.add(back)
+            found.append(Edge(source, target, tuple(counted(labels, MAX_LABELS)), style, both))
+        return found
+
+    def top(self) -> list[Node]:
+        return sorted((n for n in self.outside.values() if n.level == LEVEL["outside"]), key=lambda n: n.id)
+
+    def bottom(self) -> list[Node]:
+        return [n for n in self.outside.values() if n.level == LEVEL["admin"]]
+
+
+def _unreached(vpc: Vpc) -> dict[str, str]:
+    """Why traffic from outside the VPC cannot arrive at each endpoint node ("" when it can), as `reach` says:
+    a subnet needs a route to an attached internet gateway, a host also a public IP address."""
+    igw = vpc.internet_gateway
+    found: dict[str, str] = {}
+    for subnet in vpc.subnets:
+        routed = igw is not None and igw.attached and vpc.routes_to_internet_gateway(subnet.name)
+        found[subnet_endpoint(vpc, subnet.name)] = "" if routed else NO_ROUTE
+    for host in vpc.instances:
+        why = found.get(subnet_endpoint(vpc, host.subnet), NO_ROUTE)
+        found[address(vpc, "instance", host.name)] = why or ("" if host.public_ip else NO_PUBLIC_IP)
+    return found
+
+
+def _outside(vpc: Vpc, peer: Peer) -> bool:
+    """Whether a rule's peer lies outside the VPC, so its traffic must come in through the internet gateway."""
+    if peer.kind == "my_ip" or peer.value == ANYWHERE_CIDR:
+        return True
+    if peer.kind != "cidr":
+        return False
+    try:
+        block, own = ipaddress.ip_network(peer.value, strict=False), ipaddress.ip_network(vpc.cidr, strict=False)
+    except ValueError:
+        return True
+    return block.version != own.version or not block.overlaps(own)
