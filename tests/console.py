@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 REGION = "ap-northeast-2"
-SUBNETS = {  # Name tag: (CIDR, zone letter, tier)
-    "외부망 A": ("10.0.1.0/24", "a", "public"),
-    "외부망 C": ("10.0.2.0/24", "c", "public"),
-    "내부망 A": ("10.0.3.0/24", "a", "private"),
-    "내부망 C": ("10.0.4.0/24", "c", "private"),
-    "관리망": ("10.0.5.0/24", "a", "management"),
+SUBNETS = {  # Name tag: (CIDR, zone letter, tier); the CIDRs of `vpcdraw example assignment`
+    "외부망 A": ("172.16.0.0/24", "a", "public"),
+    "외부망 C": ("172.16.1.0/24", "c", "public"),
+    "내부망 A": ("172.16.2.0/24", "a", "private"),
+    "내부망 C": ("172.16.3.0/24", "c", "private"),
+    "관리망": ("172.16.4.0/24", "a", "management"),
 }
 GROUPS = {"web-sg": "외부망 보안그룹", "db-sg": "내부망 보안그룹", "bastion-sg": "관리망 보안그룹"}
 ADMIN_IP = "198.51.100.77"
@@ -41,7 +41,7 @@ def build_console_assignment(ec2: Any, *, instances: bool = False, open_bastion_
                              private_table: bool = False) -> ConsoleVpc:
     """Build it. `open_bastion_ssh` adds tcp/22 from 0.0.0.0/0 on the bastion's group (the classic mistake);
     `private_table` gives the private subnets a route table of their own instead of the main one."""
-    vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16", TagSpecifications=_name("vpc", "과제 VPC"))["Vpc"]["VpcId"]
+    vpc_id = ec2.create_vpc(CidrBlock="172.16.0.0/16", TagSpecifications=_name("vpc", "과제 VPC"))["Vpc"]["VpcId"]
     built = ConsoleVpc(vpc_id)
     for name, (block, zone, _) in SUBNETS.items():
         built.subnets[name] = ec2.create_subnet(VpcId=vpc_id, CidrBlock=block, AvailabilityZone=REGION + zone,
@@ -81,8 +81,11 @@ def build_console_assignment(ec2: Any, *, instances: bool = False, open_bastion_
         image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
         for name, subnet, group in (("웹서버 A", "외부망 A", "web-sg"), ("웹서버 C", "외부망 C", "web-sg"),
                                     ("DB 서버", "내부망 A", "db-sg"), ("배스천", "관리망", "bastion-sg")):
+            public = SUBNETS[subnet][2] != "private"  # "Auto-assign public IP: Enable", as the course says
             made = ec2.run_instances(ImageId=image, InstanceType="t3.micro", MinCount=1, MaxCount=1,
-                                     SubnetId=built.subnets[subnet], SecurityGroupIds=[built.groups[group]],
+                                     NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": built.subnets[subnet],
+                                                         "Groups": [built.groups[group]],
+                                                         "AssociatePublicIpAddress": public}],
                                      TagSpecifications=_name("instance", name))
             built.instances[name] = made["Instances"][0]["InstanceId"]
     return built
