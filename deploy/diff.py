@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from vpcdraw.topology.address import address
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource, resources
 from vpcdraw.topology.model import Topology
@@ -146,9 +147,11 @@ def diff(desired: Topology, reading: Reading) -> Drift:
             if value != current:
                 drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key, value,
                                                current))
+    tiers = {address(v, "subnet", s.name): s.tier for v in aligned.live.vpcs for s in v.subnets}
     for where, live in sorted(have.items()):
         if where not in want and live.kind not in AWS_BUSINESS:
-            drift.unmanaged.append(DriftItem(live.kind, ids.get(where) or where, describe(live), spec=live.spec))
+            spec = {**live.spec, "tier": tiers[where]} if where in tiers else live.spec  # where to draw it
+            drift.unmanaged.append(DriftItem(live.kind, ids.get(where) or where, describe(live), spec=spec))
     _moved_associations(drift)
     if aligned.my_ip:
         drift.notes.append(f"my IP is {aligned.my_ip} in the account")

@@ -9,11 +9,10 @@ from dataclasses import replace
 
 from vpcdraw.topology.address import address
 from vpcdraw.topology.graph import rule_address, rule_key, rule_spec
-from vpcdraw.topology.model import ANYWHERE_CIDR, Peer, Rule, SecurityGroup, Vpc
+from vpcdraw.topology.model import ANYWHERE_CIDR, DEFAULT_EGRESS, Peer, Rule, SecurityGroup, Vpc
 
 from .layout import INTERNET, LEVEL, MAX_LABELS, MY_IP, Edge, Node, Overlay, UnmanagedRule, counted, subnet_endpoint
 
-DEFAULT_EGRESS = Rule("all", None, None, Peer("cidr", ANYWHERE_CIDR))  # AWS's, on a group whose egress is None
 # Why traffic from outside the VPC cannot arrive at an endpoint, as `vpcdraw reach` finds it blocked.
 NO_ROUTE, NO_PUBLIC_IP = "no route", "no public IP"
 

@@ -186,7 +186,8 @@ class _Builder:
         here = vpc_address(vpc)
         strays = [s for owner, s in self.overlay.unmanaged_subnets if owner == here]
         grouped = self.detail == "tiers" or (self.detail == "auto" and len(vpc.subnets) > GROUP_OVER)
-        label = f"VPC {vpc.label + ' ' if vpc.label else ''}{vpc.name} {vpc.cidr}"
+        named = vpc.label if vpc.label.lower().startswith("vpc") else f"VPC {vpc.label}".strip()  # not "VPC VPC A"
+        label = f"{named} {vpc.name} {vpc.cidr}"
         if grouped:
             label += f"\n{len(vpc.subnets)} subnets, one box per tier and AZ (--expand draws each)"
         label, status = self.mark(here, label)

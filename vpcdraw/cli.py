@@ -111,6 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(error))
     except KeyboardInterrupt:
         _fail("interrupted")
+    except BrokenPipeError:  # `vpcdraw ... | head` closed the pipe: what was wanted has been read
+        sys.stderr.close()
+        return 1
     except Exception as error:
         if args.debug:
             raise
