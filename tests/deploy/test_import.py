@@ -77,3 +77,18 @@ def test_import_without_a_vpc_id_lists_the_choices(connect, boto):
     build_by_hand(boto)
     with pytest.raises(Exception, match="has 2 VPCs; choose one with --vpc-id"):
         read_vpc(connect(), None)
+
+
+def test_a_locked_default_group_is_imported_locked_and_diffs_in_sync(connect, small, tmp_path):
+    t, vpc = small()
+    vpc.lock_default_security_group()
+    topology = t.build()
+    ec2 = connect()
+    made, wanted, live = plan(ec2, topology, "203.0.113.10")
+    apply(ec2, topology.name, made, wanted, live, poll=0.01)
+    vpc_id = ec2.paginate("DescribeVpcs", "Vpcs", Filters=[{"Name": "tag:vpcdraw:topology", "Values": ["small"]}])
+    imported, found, _ = _round_trip(ec2, vpc_id[0]["VpcId"], tmp_path)
+    assert imported.vpcs[0].lock_default_security_group
+    assert imported.name == "small" and imported.vpcs[0].name == "main"  # a vpcdraw-built VPC keeps its names
+    assert found.in_sync, found.to_json()
+    assert drift(ec2, topology, None, None).in_sync  # and the drawing it was built from agrees
