@@ -12,8 +12,9 @@ from typing import Any
 
 from vpcdraw.topology.address import address
 from vpcdraw.topology.errors import VpcdrawError
-from vpcdraw.topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS, Resource, resources
+from vpcdraw.topology.graph import MY_IP_MARK, Resource, resources
 from vpcdraw.topology.model import Topology
+from vpcdraw.topology.ports import protocol_name
 
 from .align import align
 from .aws import AwsError, Ec2
@@ -200,7 +201,7 @@ def describe(resource: Resource) -> str:
 
 def rule_words(spec: dict[str, Any]) -> str:
     """`tcp/22 from 0.0.0.0/0 on SG private`."""
-    protocol = {v: k for k, v in PROTOCOL_NUMBERS.items()}.get(str(spec["protocol"]), str(spec["protocol"]))
+    protocol = protocol_name(spec["protocol"]) or str(spec["protocol"])
     if protocol == "all":
         ports = "all traffic"
     elif spec["from_port"] == spec["to_port"]:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .address import address, vpc_address
 from .builder import anywhere
 from .model import NetworkAclEntry, Rule, SecurityGroup, Topology, Vpc
+from .ports import PROTOCOL_NUMBERS
 from .regions import zone_name
 
 if TYPE_CHECKING:
@@ -35,7 +36,6 @@ REFERENCES: dict[str, tuple[str, ...]] = {
     "vpc": (),
 }
 MY_IP_MARK = "my-ip"
-PROTOCOL_NUMBERS = {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1"}
 KINDS = tuple(REFERENCES)
 
 

@@ -8,6 +8,18 @@ from .errors import VpcdrawError
 from .model import PROTOCOLS, Protocol
 
 _PORTS = re.compile(r"^(\d+)(?:-(\d+))?$")
+PROTOCOL_NUMBERS: dict[Protocol, str] = {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1"}
+# AWS writes protocols by name or by number: tcp or 6, all or -1
+PROTOCOL_NAMES: dict[str, Protocol] = {**{p: p for p in PROTOCOLS}, **{n: p for p, n in PROTOCOL_NUMBERS.items()}}
+
+
+def protocol_name(value: object) -> Protocol | None:
+    """The protocol AWS means by a name or number (`6` is tcp, `-1` all); None for one vpcdraw does not model.
+
+    >>> protocol_name("6"), protocol_name(-1), protocol_name("50")
+    ('tcp', 'all', None)
+    """
+    return PROTOCOL_NAMES.get(str(value).lower())
 
 
 class BadPort(VpcdrawError):

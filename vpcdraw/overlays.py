@@ -5,8 +5,9 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING, Any
 
-from vpcdraw.topology.graph import MY_IP_MARK, PROTOCOL_NUMBERS
-from vpcdraw.topology.model import PROTOCOLS, TIERS, Peer, Protocol, Rule, Subnet
+from vpcdraw.topology.graph import MY_IP_MARK
+from vpcdraw.topology.model import TIERS, Peer, Rule, Subnet
+from vpcdraw.topology.ports import PROTOCOL_NAMES
 from vpcdraw.topology.regions import REGION_ZONES
 
 if TYPE_CHECKING:
@@ -14,8 +15,6 @@ if TYPE_CHECKING:
     from vpcdraw.render.layout import Overlay, UnmanagedRule
     from vpcdraw.topology.analysis.grade import Grade
 
-# AWS writes protocols by name or number: tcp or 6, all or -1
-PROTOCOL_NAMES: dict[str, Protocol] = {**{p: p for p in PROTOCOLS}, **{PROTOCOL_NUMBERS[p]: p for p in PROTOCOLS}}
 FAILED_MEANING = "FAIL: a requirement fails here, in its own words (yellow, bold)"
 
 
