@@ -40,6 +40,23 @@ class DriftItem:
     actual: Any = None
     spec: dict[str, Any] | None = field(default=None, compare=False)  # the live one, for the drift drawing
 
+    @property
+    def owner(self) -> str:
+        """The resource a part belongs to, in words ('security group private' for a rule); '' for whole ones."""
+        parent = (self.spec or {}).get(PARENT.get(self.kind, ""))
+        if not parent or self.kind == "route_table_association":
+            return ""
+        return f"{PARENT[self.kind].replace('_', ' ')} {_name(parent)}"
+
+    @property
+    def part(self) -> str:
+        """The detail without its owner: 'tcp/3306 from SG public' of 'tcp/3306 from SG public on SG private'."""
+        if self.kind == "security_group_rule" and self.spec:
+            return rule_words(self.spec, on_group=False)
+        if self.kind == "route" and self.spec:
+            return f"route {self.spec.get('destination')} to {_name(self.spec.get('target'))}"
+        return self.detail
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind, "address": self.address, "detail": self.detail}
         if self.attribute is not None:
@@ -147,7 +164,7 @@ def diff(desired: Topology, reading: Reading) -> Drift:
                 value, current = sorted(value, key=repr), sorted(current or [], key=repr)
             if value != current:
                 drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key, value,
-                                               current))
+                                               current, spec=resource.spec))
     tiers = {address(v, "subnet", s.name): s.tier for v in aligned.live.vpcs for s in v.subnets}
     for where, live in sorted(have.items()):
         if where not in want and live.kind not in AWS_BUSINESS:
@@ -199,8 +216,8 @@ def describe(resource: Resource) -> str:
     return f"{kind.replace('_', ' ')} {short}"
 
 
-def rule_words(spec: dict[str, Any]) -> str:
-    """`tcp/22 from 0.0.0.0/0 on SG private`."""
+def rule_words(spec: dict[str, Any], on_group: bool = True) -> str:
+    """`tcp/22 from 0.0.0.0/0 on SG private` (without ` on SG private` when not `on_group`)."""
     protocol = protocol_name(spec["protocol"]) or str(spec["protocol"])
     if protocol == "all":
         ports = "all traffic"
@@ -214,7 +231,7 @@ def rule_words(spec: dict[str, Any]) -> str:
     elif peer == MY_IP_MARK:
         peer = "my IP"
     side = "from" if spec["direction"] == "ingress" else "to"
-    return f"{ports} {side} {peer} on SG {_name(spec['security_group'])}"
+    return f"{ports} {side} {peer}" + (f" on SG {_name(spec['security_group'])}" if on_group else "")
 
 
 def _name(address: Any) -> str:

@@ -120,14 +120,7 @@ def _by_resource(found: Any) -> dict[str, list[str]]:
     for mark, word, items in (("-", "missing", found.missing), ("+", "unmanaged", found.unmanaged),
                               ("~", "changed", found.changed)):
         for item in items:
-            owner, _, rest = item.detail.partition(" on SG ")
-            if rest:
-                owner, what = f"security group {rest}", owner
-            elif " in route table " in item.detail:
-                what, _, table = item.detail.partition(" in route table ")
-                owner = f"route table {table}"
-            else:
-                owner, what = item.detail, ""
+            owner, what = (item.owner, item.part) if item.owner else (item.detail, "")
             change = f"{item.attribute} should be {item.expected!r}, is {item.actual!r}" if item.attribute else ""
             text = " ".join(part for part in (f"{mark} {word}", what, change, f"({item.address})") if part)
             grouped.setdefault(owner, []).append(text)
