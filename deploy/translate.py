@@ -29,10 +29,11 @@ from .describe import ADDRESS_TAG, TOPOLOGY_TAG, describe_inside, tags_of, toler
 PROTOCOLS = {"-1": "all", "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _AWS_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
-TARGETS = {"vgw-": "a VPN gateway", "pcx-": "a VPC peering connection", "tgw-": "a transit gateway",
-           "eigw-": "an egress-only internet gateway", "eni-": "a network interface", "i-": "an instance",
-           "lgw-": "a local gateway", "cagw-": "a carrier gateway", "vpce-": "a VPC endpoint"}
+TARGETS = {"igw-": "an internet gateway", "vgw-": "a VPN gateway", "pcx-": "a VPC peering connection",
+           "tgw-": "a transit gateway", "eigw-": "an egress-only internet gateway", "eni-": "a network interface",
+           "i-": "an instance", "lgw-": "a local gateway", "cagw-": "a carrier gateway", "vpce-": "a VPC endpoint"}
 LIVE_NAT_STATES = ("available", "pending")
+IMPLICIT_DENY = (32767, 32768)  # the '*' entries of a network ACL: IPv4, and IPv6 in a dual-stack VPC
 LIVE_INSTANCE_STATES = ("pending", "running", "stopping", "stopped")
 
 
@@ -231,6 +232,7 @@ class _Vpc:
     def run(self, topology: TopologyBuilder) -> None:
         vpc = topology.vpc(self.name, self.vpc["CidrBlock"], label=self.label)
         self.out.record(vpc_address(self.name), self.vpc_id, self.vpc)
+        self.ipv6(f"VPC {self.name} ({self.vpc_id})", self.vpc)
         for kind, items in (("subnet", "subnets"), ("internet_gateway", "gateways"), ("nat_gateway", "nat"),
                             ("route_table", "tables"), ("security_group", "groups"), ("network_acl", "acls"),
                             ("instance", "instances")):
@@ -263,6 +265,14 @@ class _Vpc:
             self.out.record(self.where("internet_gateway", name), gateway["InternetGatewayId"], gateway)
             found[gateway["InternetGatewayId"]] = name
         return found
+
+    def ipv6(self, what: str, item: Mapping[str, Any]) -> None:
+        """A dual-stack VPC's or subnet's IPv6 block: said, since the model is IPv4 only."""
+        gone = ("disassociating", "disassociated", "failing", "failed")  # moto 5.2 garbles a subnet's state
+        for block in item.get("Ipv6CidrBlockAssociationSet", []):
+            if block.get("Ipv6CidrBlock") and block.get("Ipv6CidrBlockState", {}).get("State") not in gone:
+                self.out.warnings.append(f"{what} also has the IPv6 CIDR {block['Ipv6CidrBlock']}, which vpcdraw "
+                                         "does not model; left out")
 
     def subnets(self, vpc: VpcBuilder, tables: list[dict[str, Any]], main: dict[str, Any] | None,
                 gateways: dict[str, str]) -> None:
@@ -305,6 +315,7 @@ class _Vpc:
                        map_public_ip=bool(subnet.get("MapPublicIpOnLaunch")), label=self.label_of(subnet, name))
             self.out.record(self.where("subnet", name), subnet["SubnetId"], subnet)
             self.subnet_names[subnet["SubnetId"]] = name
+            self.ipv6(f"subnet {name} ({subnet['SubnetId']})", subnet)
             self.tier_of[name] = tier
             self.zone_of[subnet["SubnetId"]] = letter
 
@@ -431,6 +442,10 @@ class _Vpc:
             self.group_names[group["GroupId"]] = self.names("security_group", owned, _ascii(group["GroupName"]),
                                                             "group")
         self.default_rules()
+        if self.default_group:
+            self.out.record(self.where("security_group", "default"), self.default_group)
+            if not any(r["GroupId"] == self.default_group for r in self.rules):
+                vpc.lock_default_security_group()  # no rule left on AWS's default group: it is locked
         order = list(self.subnet_names.values())
         for group in groups:
             name = self.group_names[group["GroupId"]]
@@ -516,14 +531,13 @@ class _Vpc:
             made = vpc.network_acl(name, subnets=sorted(subnets, key=order.index), label=self.label_of(acl, name))
             self.out.record(self.where("network_acl", name), acl["NetworkAclId"], acl)
             for entry in sorted(acl.get("Entries", []), key=lambda e: (e["Egress"], e["RuleNumber"])):
-                if entry["RuleNumber"] == 32767:
-                    continue  # the implicit deny every ACL ends with
+                if entry["RuleNumber"] in IMPLICIT_DENY:
+                    continue  # the implicit deny every ACL ends with (32768 for IPv6)
                 protocol = PROTOCOLS.get(str(entry["Protocol"]))
                 if protocol is None or not entry.get("CidrBlock"):
-                    what = "IPv6" if entry.get("Ipv6CidrBlock") else f"protocol {entry['Protocol']}"
-                    self.out.warnings.append(f"entry {entry['RuleNumber']} of network ACL {name} "
-                                             f"({acl['NetworkAclId']}) is for {what}, which vpcdraw does not model; "
-                                             "left out")
+                    what = "is for IPv6, which" if entry.get("Ipv6CidrBlock") else "uses a protocol"
+                    self.out.warnings.append(f"{_entry_words(entry, protocol)} of network ACL {name} "
+                                             f"({acl['NetworkAclId']}) {what} vpcdraw does not model; left out")
                     continue
                 ports = _acl_ports(protocol, entry)
                 add = made.outbound if entry["Egress"] else made.inbound
@@ -599,6 +613,18 @@ def _rule_words(rule: dict[str, Any]) -> str:
     peer = (rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("PrefixListId")
             or f"SG {rule.get('ReferencedGroupInfo', {}).get('GroupId', '?')}")
     return f"{ports} {'to' if rule.get('IsEgress') else 'from'} {peer}"
+
+
+def _entry_words(entry: dict[str, Any], protocol: str | None) -> str:
+    """`inbound entry 98 (allow all traffic from ::/0)`: which entry, and what it lets through, where."""
+    side, towards = ("outbound", "to") if entry["Egress"] else ("inbound", "from")
+    if protocol is None:
+        traffic = f"protocol {entry['Protocol']}"
+    else:
+        ports = _acl_ports(protocol, entry)
+        traffic = "all traffic" if ports == "all" else ports
+    peer = entry.get("CidrBlock") or entry.get("Ipv6CidrBlock") or "nowhere"
+    return f"{side} entry {entry['RuleNumber']} ({entry['RuleAction']} {traffic} {towards} {peer})"
 
 
 def _acl_ports(protocol: str, entry: dict[str, Any]) -> str:
