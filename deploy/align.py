@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from vpcdraw.topology.address import address
 from vpcdraw.topology.model import Peer, Rule, SecurityGroup, Topology, Vpc
 from vpcdraw.topology.roles import single_address
 
@@ -42,8 +43,15 @@ class _Maps:
         return self.get(kind).get(old, old)
 
 
-def align(desired: Topology, live: Topology, pairs: Mapping[str, str] | None = None) -> Aligned:
-    """`live` renamed to `desired`'s names; `pairs` maps drawing VPC names to live ones (default: in order)."""
+def align(desired: Topology, live: Topology, pairs: Mapping[str, str] | None = None,
+          pinned: Iterable[str] = ()) -> Aligned:
+    """`live` renamed to `desired`'s names; `pairs` maps drawing VPC names to live ones (default: in order).
+
+    `pinned` live addresses keep their names whatever their natural keys say: vpcdraw's own resources,
+    named by their vpcdraw:address tags (a subnet of ours whose CIDR the drawing changed is replaced, not
+    taken for somebody else's).
+    """
+    pinned = set(pinned)
     pairs = dict(pairs or zip((v.name for v in desired.vpcs), (v.name for v in live.vpcs), strict=False))
     notes: list[str] = []
     my_ip: str | None = None
@@ -54,6 +62,14 @@ def align(desired: Topology, live: Topology, pairs: Mapping[str, str] | None = N
             desired_vpcs.append(want)
             continue
         maps = _Maps()
+        for kind, items in (*_kinds(have).items(), ("internet_gateway", (have.internet_gateway,))):
+            drawn = {getattr(i, "name", "") for i in (*_kinds(want).get(kind, ()),
+                                                       *((want.internet_gateway,) if kind == "internet_gateway"
+                                                         else ()))}
+            for item in items:
+                name = getattr(item, "name", "")
+                if item is not None and name in drawn and address(have.name, kind, name) in pinned:
+                    maps.get(kind)[name] = name
         _match(want, have, maps)
         renamed = _rename(have, want, maps)
         renamed, seen = _open_my_ip(want, renamed)
@@ -85,12 +101,12 @@ def _pair(want: Iterable[Named], have: Iterable[Named], key: Callable[[Named], o
 
 def _match(want: Vpc, have: Vpc, maps: _Maps) -> None:
     subnets = maps.get("subnet")
-    _pair(want.subnets, have.subnets, lambda s: s.cidr, lambda s: s.name, subnets, set())
-    if want.internet_gateway and have.internet_gateway:
+    _pair(want.subnets, have.subnets, lambda s: s.cidr, lambda s: s.name, subnets, set(subnets.values()))
+    if want.internet_gateway and have.internet_gateway and not maps.get("internet_gateway"):
         maps.get("internet_gateway")[have.internet_gateway.name] = want.internet_gateway.name
     nats = maps.get("nat_gateway")
     moved_nats = [dataclasses.replace(n, subnet=subnets.get(n.subnet, n.subnet)) for n in have.nat_gateways]
-    _pair(want.nat_gateways, moved_nats, lambda n: n.subnet, lambda n: n.name, nats, set())
+    _pair(want.nat_gateways, moved_nats, lambda n: n.subnet, lambda n: n.name, nats, set(nats.values()))
     groups = maps.get("security_group")
     wanted_groups = {g.name for g in want.security_groups}
     for group in have.security_groups:

@@ -1,4 +1,4 @@
-"""Applying a plan: deletes in reverse dependency order, then creates and updates, in parallel.
+"""Applying a plan: adoptions (tags only), deletes in reverse dependency order, then creates and updates.
 
 Each action starts on a bounded thread pool as soon as the actions it depends on (by the networkx
 dependency graph) are done. All of one security group's new rules of one direction go in one authorize
@@ -44,15 +44,26 @@ class Outcome:
 
 def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Live,
           parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None, poll: float = 2.0) -> Outcome:
-    """Carry out `plan`; raises ApplyFailed once the calls running when one failed have finished."""
+    """Carry out `plan`; raises ApplyFailed once the calls running when one failed have finished.
+
+    Adoptions go first, so that whatever else the plan changes in an adopted resource is owned by then
+    (a plain apply completes it after a crash). What the plan leaves alone is not even looked up by id.
+    """
+    if plan.problem:
+        raise VpcdrawError(plan.problem)
     want = {r.address: r for r in desired}
-    ctx = handlers.Context(ec2, topology, dict(live.ids), want, poll=poll)
+    ids = {a: i for a, i in live.ids.items() if a not in plan.left_alone}
+    ctx = handlers.Context(ec2, topology, ids, want, poll=poll)
     outcome = Outcome(ids=ctx.ids)
     total = len(plan.actions)
+    adopting = [a for a in plan.actions if a.op == "adopt"]
     removing = [a for a in plan.actions if a.op in ("delete", "replace")]
     adding = [a for a in plan.actions if a.op in ("create", "update", "replace")]
+    # What is deleted is as the plan saw it (a delete carries the whole spec); a replaced one as it is now.
+    gone = {a.address: Resource(a.address, a.kind, a.before) if a.op == "delete" and a.before is not None
+            else live.resources[a.address] for a in removing}
     phases: list[tuple[str, list[Action], dict[str, Resource]]] = [
-        ("delete", removing, live.resources), ("create", adding, want)]
+        ("adopt", adopting, want), ("delete", removing, gone), ("create", adding, want)]
 
     def finished(phase: str, group: list[Action]) -> None:
         for action in group:
@@ -64,7 +75,7 @@ def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Li
 
     for phase, actions, specs in phases:
         jobs, needs = _schedule(actions, phase, specs)
-        failures = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs, live=live),
+        failures = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs),
                              partial(finished, phase))
         if failures:  # the first failure that is not merely another's consequence
             group, error = next((f for f in failures if not isinstance(f[1], handlers.Superseded)), failures[0])
@@ -148,19 +159,21 @@ def _jobs(actions: list[Action], phase: str, specs: dict[str, Resource]) -> list
     return jobs + list(batches.values())
 
 
-def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource], live: Live) -> None:
+def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
     try:
-        _carry_out(ctx, phase, group, specs, live)
+        _carry_out(ctx, phase, group, specs)
     except BaseException:
         ctx.give_up()
         raise
 
 
-def _carry_out(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource],
-               live: Live) -> None:
+def _carry_out(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
     first = group[0]
+    if phase == "adopt":
+        handlers.adopt(ctx, specs[first.address], first.aws_id or ctx.id(first.address))
+        return
     if phase == "delete":
-        handlers.delete(ctx, live.resources[first.address])
+        handlers.delete(ctx, specs[first.address])
         ctx.learn(first.address, None)
         return
     if first.kind == "security_group_rule" and first.op != "update":
@@ -176,4 +189,4 @@ def _carry_out(ctx: handlers.Context, phase: str, group: list[Action], specs: di
 def summary(outcome: Outcome | ApplyFailed) -> dict[str, Any]:
     """Counts of what was done, by op."""
     done = outcome.done
-    return {op: sum(1 for a in done if a.op == op) for op in ("create", "update", "replace", "delete")}
+    return {op: sum(1 for a in done if a.op == op) for op in ("adopt", "create", "update", "replace", "delete")}

@@ -1,7 +1,8 @@
 """The EC2 calls behind each action: create, update and delete, kind by kind.
 
 Each handler takes a `Context` (the client, the topology's name, the AWS ids known so far) and returns
-the new resource's id on create. Tags go on at creation through TagSpecifications.
+the new resource's id on create. Tags go on at creation through TagSpecifications, or with CreateTags
+when a resource vpcdraw did not create is adopted.
 """
 
 from __future__ import annotations
@@ -221,6 +222,12 @@ def update(ctx: Context, resource: Resource, before: dict[str, Any]) -> None:
         _lock_default_group(ctx, spec["vpc"])
     if kind == "instance" and "security_groups" in before:
         ec2.call("ModifyInstanceAttribute", InstanceId=own, Groups=[ctx.id(g) for g in spec["security_groups"]])
+
+
+def adopt(ctx: Context, resource: Resource, aws_id: str) -> None:
+    """Take over a resource vpcdraw did not create: tag it as this topology's, and change nothing else."""
+    tags = ctx.tags("", resource)[0]["Tags"]  # Name, vpcdraw:topology and vpcdraw:address, as at creation
+    settled(lambda: ctx.ec2.call("CreateTags", Resources=[aws_id], Tags=tags))
 
 
 def delete(ctx: Context, resource: Resource) -> None:

@@ -1,7 +1,10 @@
 """Plans: the ordered actions that make the account match the model, as plain data.
 
-Inside what vpcdraw owns, routes, associations and rules are made to match the model whoever added them;
-whole resources vpcdraw did not create are never deleted, only reported.
+A plan changes only what vpcdraw owns (this topology's tag, exactly) and, inside it, routes, associations
+and rules whoever added them. A look-alike (a resource vpcdraw did not tag, matched to the model by its
+natural key) is left alone, with ours created beside it, unless it stands in the way of ours (then the plan
+is blocked, naming it) or the user asked for `adopt`: then the plan tags it as ours (tags only, never a
+replace or a delete) and changes its parts like any others. Another topology's resources are never adopted.
 """
 
 from __future__ import annotations
@@ -9,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from vpcdraw.topology.graph import Resource, dependency_graph
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.graph import Resource, dependency_graph, rule_address, rule_key
 
-from .live import Live
+from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live
 
 # What AWS cannot change in place: a different value means delete and create again.
 REPLACED_BY: dict[str, tuple[str, ...]] = {
@@ -26,12 +30,18 @@ REPLACED_BY: dict[str, tuple[str, ...]] = {
 # Parts of a resource that live and die with it: deleted when the model drops them, whoever made them.
 PARENT_KEY = {"route": "route_table", "route_table_association": "route_table",
               "security_group_rule": "security_group"}
-SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "adopt": "<="}
+# What vpcdraw can tag, and so adopt, in containment order: what holds a resource is decided before it.
+TAGGABLE = ("vpc", "subnet", "internet_gateway", "route_table", "security_group", "network_acl", "nat_gateway",
+            "instance", "elastic_ip")
 
 
 @dataclass(frozen=True)
 class Action:
-    """One step of a plan (`op` is create, update, delete or replace); `reason` is for people only."""
+    """One step of a plan (`op` is create, update, delete, replace or adopt); `reason` is for people only.
+
+    An adopt action tags the live resource `aws_id` as this topology's: `before` and `after` are its tags.
+    """
 
     op: str
     kind: str
@@ -39,24 +49,42 @@ class Action:
     reason: str
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    aws_id: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The action as JSON-ready data."""
-        return {"op": self.op, "kind": self.kind, "address": self.address, "reason": self.reason,
+        """The action as JSON-ready data (with `id` when it acts on a resource vpcdraw did not create)."""
+        data = {"op": self.op, "kind": self.kind, "address": self.address, "reason": self.reason,
                 "before": self.before, "after": self.after}
+        if self.aws_id is not None:
+            data["id"] = self.aws_id
+        return data
 
 
 @dataclass
 class Plan:
-    """Actions in the order apply runs them (deletes first, dependents first), and notes for people."""
+    """Actions in the order apply runs them (adoptions, deletes, then the rest, dependencies first), and notes.
+
+    `blocked` lists look-alikes that stand where the plan would create its own (apply refuses such a plan);
+    `left_alone` holds the live addresses of look-alikes and their parts, which no action may touch.
+    """
 
     actions: list[Action] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    left_alone: set[str] = field(default_factory=set)
+    advice: str = ""  # how to get past `blocked`, for people
 
     @property
     def changes(self) -> bool:
         """Whether applying would change anything."""
         return bool(self.actions)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the plan cannot be applied, in one sentence, or None."""
+        if not self.blocked:
+            return None
+        return "; ".join(self.blocked) + (f": {self.advice}" if self.advice else "")
 
     def count(self, op: str) -> int:
         """How many actions have this op."""
@@ -67,31 +95,40 @@ class Plan:
         return {"actions": [a.to_json() for a in self.actions], "notes": self.notes}
 
 
-def make_plan(desired: list[Resource], live: Live) -> Plan:
-    """Compare the model's resources with the live ones and list what to create, update, replace or delete."""
+def make_plan(desired: list[Resource], live: Live, *, topology: str | None = None, adopt: bool = False) -> Plan:
+    """Compare the model's resources with the live ones and list what to create, update, replace or delete.
+
+    `topology` is the name whose tag means owned (needed to tell another topology's resources apart);
+    with `adopt`, look-alikes of the model that vpcdraw did not create are taken over (tags only).
+    """
+    if adopt and not topology:
+        raise VpcdrawError("adopting needs the topology's name, which the tags of what is adopted carry")
+    scope = _Scope(desired, live, topology, adopt)
+    view, adopts = scope.view, scope.adopts
     want = {r.address: r for r in desired}
     ops: dict[str, Action] = {}
-    notes: list[str] = []
+    notes: list[str] = list(scope.notes)
     for resource in desired:
-        have = live.resources.get(resource.address)
+        have = view.resources.get(resource.address)
         if have is None:
             reason = "not in the account"
-            if resource.kind == "security_group_rule" and resource.spec["security_group"] not in live.resources \
+            if resource.kind == "security_group_rule" and resource.spec["security_group"] not in view.resources \
                     and resource.spec["direction"] == "egress" and resource.address.endswith("/all/0.0.0.0/0"):
                 reason = "AWS's default egress rule, made with the new group"
             ops[resource.address] = Action("create", resource.kind, resource.address, reason, None, resource.spec)
             continue
-        changed = _differences(resource, have)
+        changed = _compared(resource, have, resource.address in adopts)
         if not changed:
             continue
         before = {k: have.spec.get(k) for k in changed}
         after = {k: resource.spec.get(k) for k in changed}
         replaced = [k for k in changed if k in REPLACED_BY.get(resource.kind, ())]
-        foreign = resource.address not in live.owned and resource.kind not in PARENT_KEY
-        if replaced and foreign:
-            words = ", ".join(f"{k} {have.spec.get(k)!r}, not {resource.spec.get(k)!r}" for k in replaced)
-            notes.append(f"{resource.kind.replace('_', ' ')} {resource.address} ({live.ids[resource.address]}) has "
-                         f"{words}, but vpcdraw did not create it, so it will not replace it; change it by hand")
+        foreign = resource.address not in view.owned and resource.kind not in PARENT_KEY
+        if foreign and replaced:
+            notes.append(_not_replaced(resource, have, view.ids[resource.address], replaced))
+        elif foreign and resource.kind in TAGGABLE:  # only what we own is changed
+            notes.append(f"{resource.kind.replace('_', ' ')} {resource.address} ({view.ids[resource.address]}) "
+                         "differs from the model, but vpcdraw did not create it; left alone")
         elif replaced:
             words = ", ".join(f"{k} {have.spec.get(k)!r} -> {resource.spec.get(k)!r}" for k in replaced)
             ops[resource.address] = Action("replace", resource.kind, resource.address,
@@ -99,29 +136,196 @@ def make_plan(desired: list[Resource], live: Live) -> Plan:
         else:
             words = ", ".join(f"{k} {have.spec.get(k)!r} -> {resource.spec.get(k)!r}" for k in changed)
             ops[resource.address] = Action("update", resource.kind, resource.address, words, before, after)
-    _cascade_replacements(desired, live, ops)
+    _cascade_replacements(desired, view, ops)
     deletes: dict[str, Action] = {}
-    plan = Plan(notes=notes)
-    for address, have in live.resources.items():
+    plan = Plan(notes=notes, blocked=scope.blocked, left_alone=scope.hidden, advice=scope.advice())
+    for address, have in view.resources.items():
         if address in want:
             continue
         parent = have.spec.get(PARENT_KEY.get(have.kind, ""), "")
-        if address in live.owned:
+        if address in view.owned:
             deletes[address] = Action("delete", have.kind, address, "not in the model", have.spec, None)
-        elif parent and (parent in live.owned or parent in want):
+        elif parent and (parent in view.owned or parent in want):
             if parent in want or not _dies_with_parent(have):
                 deletes[address] = Action("delete", have.kind, address, "not in the model", have.spec, None)
         else:
-            plan.notes.append(f"{have.kind.replace('_', ' ')} {address} ({live.ids[address]}) was not created by "
+            plan.notes.append(f"{have.kind.replace('_', ' ')} {address} ({view.ids[address]}) was not created by "
                               "vpcdraw; left alone")
     for kind, aws_id, what in live.foreign:
         plan.notes.append(f"{kind.replace('_', ' ')} {what} ({aws_id}) is not in the model and was not created by "
                           "vpcdraw; left alone")
     deleting = list(deletes.values()) + [a for a in ops.values() if a.op == "replace"]
-    delete_order = _order([live.resources[a.address] for a in deleting], reverse=True)
+    delete_order = _order([view.resources[a.address] for a in deleting], reverse=True)
+    plan.actions += [adopts[a] for a in _order([want[a] for a in adopts])]
     plan.actions += [deletes[a] for a in delete_order if a in deletes]
     plan.actions += [ops[a] for a in _order([want[a] for a in ops]) if a in ops]
     return plan
+
+
+def _not_replaced(resource: Resource, have: Resource, aws_id: str, keys: list[str]) -> str:
+    words = ", ".join(f"{k} {have.spec.get(k)!r}, not {resource.spec.get(k)!r}" for k in keys)
+    return (f"{resource.kind.replace('_', ' ')} {resource.address} ({aws_id}) has {words}, but vpcdraw did not "
+            "create it, so it will not replace it; change it by hand")
+
+
+def _compared(resource: Resource, have: Resource, adopted: bool = False) -> list[str]:
+    """The keys that differ and matter: an adopt writes the Name, and an adopted group keeps its own name."""
+    changed = _differences(resource, have)
+    if adopted:
+        changed = [k for k in changed if k != "name"]
+    if resource.kind == "security_group" and have.spec.get("group_name") != resource.spec.get("group_name"):
+        # Only an adopted group can be named apart from its address: AWS cannot rename a group or change
+        # its description, and they are labels, so they are kept rather than the group replaced.
+        changed = [k for k in changed if k not in ("group_name", "description")]
+    return changed
+
+
+def named(aws_id: str, name: str) -> str:
+    """An AWS id with its Name tag, as the console shows both.
+
+    >>> named("subnet-0abc", "my public-a"), named("igw-1", "")
+    ("subnet-0abc ('my public-a')", 'igw-1 (no Name tag)')
+    """
+    return f"{aws_id} ({name!r})" if name else f"{aws_id} (no Name tag)"
+
+
+def _who(aws_id: str, have: Resource) -> str:
+    """A live resource as a person finds it in the console: its id and Name tag (a group also by its name)."""
+    label = str(have.spec.get("name") or "")
+    if have.kind == "security_group" and not label:
+        return f"{aws_id} (group name {have.spec.get('group_name')!r}, no Name tag)"
+    return named(aws_id, label)
+
+
+class _Scope:
+    """What a plan may act on: what we own, the look-alikes it adopts, and what it leaves alone or is blocked by.
+
+    A look-alike is a live resource at a model address that does not carry this topology's tags. Its parts
+    (rules, routes, associations, a VPC's default group) go with it; what lives inside one (a subnet in a
+    VPC, a NAT in a subnet, the Elastic IP of a NAT) is adopted or left alone with what holds it.
+    """
+
+    def __init__(self, desired: list[Resource], live: Live, topology: str | None, adopt: bool) -> None:
+        self.want = {r.address: r for r in desired}
+        self.live, self.topology, self.adopt = live, topology, adopt
+        self.managed = set(live.owned)
+        self.hidden: set[str] = set()
+        self.adopts: dict[str, Action] = {}
+        self.notes: list[str] = []
+        self.blocked: list[str] = []
+        self.adoptable_blockers = 0
+        kinds = {k: n for n, k in enumerate(TAGGABLE)}
+        lookalikes = sorted((a for a, r in live.resources.items() if r.kind in kinds and a not in live.owned),
+                            key=lambda a: (kinds[live.resources[a].kind], a))
+        for address in lookalikes:
+            self.decide(address)
+        for address in (a for a in self.adopts if live.resources[a].kind == "vpc"):
+            if live.foreign:  # e.g. a subnet the model does not have: vpcdraw never deletes it
+                self.notes.append(f"{address} ({live.ids[address]}) holds {len(live.foreign)} resources that are "
+                                  "not in the model (listed below): vpcdraw leaves them alone, so destroy cannot "
+                                  "delete the VPC while they are there")
+        for address, have in live.resources.items():  # the parts of what is left alone stay with it
+            parent = have.spec.get(PARENT_KEY.get(have.kind, "")) or (
+                have.spec.get("vpc") if have.kind == "default_security_group" else None)
+            if parent in self.hidden:
+                self.hidden.add(address)
+        resources = {a: r for a, r in live.resources.items() if a not in self.hidden}
+        ids = {a: i for a, i in live.ids.items() if a not in self.hidden}
+        for address, have in list(resources.items()):
+            peer = have.spec.get("peer") if have.spec.get("peer_kind") == "security_group" else None
+            if peer in self.hidden:  # a rule naming a group left alone names that group, not ours
+                spec = {**have.spec, "peer": live.ids[peer]}
+                moved = rule_address(spec["security_group"], spec["direction"], rule_key(spec))
+                self.hidden.add(address)
+                resources[moved], ids[moved] = Resource(moved, have.kind, spec), ids.pop(address)
+                del resources[address]
+        self.view = Live(resources=resources, ids=ids, owned=self.managed - self.hidden, owners=dict(live.owners),
+                         foreign=live.foreign, main_route_tables=live.main_route_tables,
+                         not_checked=live.not_checked, my_ip=live.my_ip)
+
+    def container(self, have: Resource) -> str | None:
+        """The address of what holds a resource: its VPC, its subnet, or (an Elastic IP) the NAT using it."""
+        if have.kind == "elastic_ip":
+            return next((a for a, r in self.live.resources.items() if r.kind == "nat_gateway"
+                         and r.spec.get("elastic_ip") == have.address), None)
+        return have.spec.get("subnet") if have.kind in ("nat_gateway", "instance") else have.spec.get("vpc")
+
+    def decide(self, address: str) -> None:
+        live, have, resource = self.live, self.live.resources[address], self.want.get(address)
+        holder = self.container(have)
+        if resource is None or (holder is not None and holder not in self.managed):
+            self.hidden.add(address)  # inside something left alone: said once, with it
+            return
+        if have.kind == "elastic_ip" and holder in live.owned and not self.adopt:
+            return  # the address of a NAT of ours, made with it: never changed, only its NAT is
+        aws_id, kind = live.ids[address], "VPC" if have.kind == "vpc" else have.kind.replace("_", " ")
+        who = _who(aws_id, have)
+        owner = live.owners.get(address)
+        theirs = owner is not None and owner != self.topology
+        replaced = [k for k in _compared(resource, have) if k in REPLACED_BY.get(have.kind, ())]
+        if self.adopt and not theirs and not replaced:
+            self.adopts[address] = self.adoption(resource, have, aws_id, owner)
+            self.managed.add(address)
+            return
+        self.hidden.add(address)
+        if replaced:
+            self.notes.append(_not_replaced(resource, have, aws_id, replaced))
+        in_the_way = self.in_the_way(resource, have)
+        differs = ", ".join(f"{k} {have.spec.get(k)!r}, not {resource.spec.get(k)!r}" for k in replaced)
+        if theirs:
+            why = (f"belongs to topology {owner!r} (its {TOPOLOGY_TAG} tag), and vpcdraw never adopts another "
+                   "topology's resources, not even with --adopt")
+        elif self.adopt:
+            why = f"has {differs}, which AWS cannot change in place, so vpcdraw cannot adopt it (tags only)"
+        else:
+            why = "was not created by vpcdraw"
+        if in_the_way:
+            self.blocked.append(f"{kind} {who} {in_the_way} that {address} needs, and {why}")
+            self.adoptable_blockers += not theirs and not self.adopt
+        elif self.adopt and not theirs:
+            self.blocked.append(f"{kind} {who} looks like {address} but {why}")
+        elif theirs:
+            self.notes.append(f"{kind} {who} looks like {address} but belongs to topology {owner!r}: it is left "
+                              "alone, never adopted, and vpcdraw creates its own beside it")
+        else:
+            self.notes.append(f"{kind} {who} looks like {address} but was not created by vpcdraw: it is left alone "
+                              "and vpcdraw creates its own beside it (--adopt takes it over instead, tags only)")
+
+    def in_the_way(self, resource: Resource, have: Resource) -> str:
+        """How a look-alike stops ours from being created beside it (AWS would refuse), or ''."""
+        spec, vpc = resource.spec, resource.spec.get("vpc")
+        if have.spec.get("vpc") != vpc:
+            return ""
+        if resource.kind == "subnet":
+            return f"already has the CIDR {spec['cidr']} in {vpc}"  # InvalidSubnet.Conflict
+        if resource.kind == "security_group" and have.spec.get("group_name") == spec["group_name"]:
+            return f"already has the group name {spec['group_name']!r} in {vpc}"  # InvalidGroup.Duplicate
+        if resource.kind == "internet_gateway" and vpc:
+            return f"is already attached to {vpc}, which takes one internet gateway,"
+        return ""
+
+    def adoption(self, resource: Resource, have: Resource, aws_id: str, owner: str | None) -> Action:
+        name, old = str(resource.spec.get("name") or ""), str(have.spec.get("name") or "")
+        before = {"Name": old} if old else {}
+        if owner is not None:
+            before[TOPOLOGY_TAG] = owner
+        after = {"Name": name, TOPOLOGY_TAG: self.topology or "", ADDRESS_TAG: resource.address}
+        words = [f"{_who(aws_id, have)}, made outside vpcdraw: tags only"]
+        if old != name:
+            words.append(f"Name {old!r} -> {name!r}" if old else f"Name {name!r} added")
+        group_name = have.spec.get("group_name")
+        if resource.kind == "security_group" and group_name != resource.spec["group_name"]:
+            words.append(f"it keeps its group name {group_name!r} and description, which AWS cannot change")
+        return Action("adopt", resource.kind, resource.address, "; ".join(words), before, after, aws_id)
+
+    def advice(self) -> str:
+        """What to do about `blocked`, for the end of the sentence."""
+        if not self.blocked:
+            return ""
+        if self.adoptable_blockers:
+            them = "it" if len(self.blocked) == 1 else "what vpcdraw did not create"
+            return f"plan and apply with --adopt take {them} over (tags only), or change the model"
+        return "change the model or the account"
 
 
 def _dies_with_parent(resource: Resource) -> bool:

@@ -47,6 +47,7 @@ class Reading:
     notes: tuple[str, ...] = ()  # what was inferred, for people: "web-sg is taken to protect the public tier ..."
     warnings: tuple[str, ...] = ()  # what the model cannot hold, left out
     not_checked: tuple[str, ...] = ()  # kinds these credentials may not describe
+    group_names: Mapping[str, str] = field(default_factory=dict)  # group address -> its GroupName, as AWS has it
 
     def owner(self, where: str) -> str | None:
         """The vpcdraw:topology tag of the resource at `where`, if it carries one."""
@@ -108,7 +109,7 @@ def translate(region: str, vpcs: list[dict[str, Any]], found: Mapping[str, list[
     topology = builder.build()
     _rule_ids(topology, out)
     return Reading(topology, out.ids, out.tags, tuple(out.notes), tuple(dict.fromkeys(out.warnings)),
-                   tuple(sorted(not_checked)))
+                   tuple(sorted(not_checked)), out.group_names)
 
 
 @dataclass
@@ -120,7 +121,7 @@ class _Out:
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    group_ids: dict[str, str] = field(default_factory=dict)  # group address -> id, for rule ids
+    group_names: dict[str, str] = field(default_factory=dict)  # group address -> GroupName
 
     def record(self, where: str, aws_id: str, item: Mapping[str, Any] | None = None) -> None:
         self.ids[where] = aws_id
@@ -195,6 +196,7 @@ class _Vpc:
             label = ""
         self.label = label
         self.names = _Names()
+        self.claimed: set[tuple[str, str]] = set()
         self.subnet_names: dict[str, str] = {}
         self.group_names: dict[str, str] = {}
         self.tier_of: dict[str, Tier] = {}
@@ -227,7 +229,14 @@ class _Vpc:
 
     def give(self, kind: str, item: Mapping[str, Any], derived: str) -> str:
         """A name for an item: its vpcdraw address, else its Name tag when ASCII, else what it is."""
-        return self.names(kind, self.owned_name(item, kind), _ascii(tags_of(dict(item)).get("Name", "")), derived)
+        return self.claim(kind, self.owned_name(item, kind), _ascii(tags_of(dict(item)).get("Name", "")), derived)
+
+    def claim(self, kind: str, owned: str, *others: str) -> str:
+        """The item's vpcdraw address name, reserved for it, when it has one (a duplicate gets -2); else the others."""
+        if owned and (kind, owned) not in self.claimed:
+            self.claimed.add((kind, owned))
+            return owned
+        return self.names(kind, owned, *others)
 
     def run(self, topology: TopologyBuilder) -> None:
         vpc = topology.vpc(self.name, self.vpc["CidrBlock"], label=self.label)
@@ -439,7 +448,7 @@ class _Vpc:
                         key=lambda g: (g["GroupName"], g["GroupId"]))
         for group in groups:
             owned = self.owned_name(group, "security_group")
-            self.group_names[group["GroupId"]] = self.names("security_group", owned, _ascii(group["GroupName"]),
+            self.group_names[group["GroupId"]] = self.claim("security_group", owned, _ascii(group["GroupName"]),
                                                             "group")
         self.default_rules()
         if self.default_group:
@@ -452,6 +461,7 @@ class _Vpc:
             made = vpc.security_group(name, group.get("Description") or name, label=self.label_of(group, name))
             here = self.where("security_group", name)
             self.out.record(here, group["GroupId"], group)
+            self.out.group_names[here] = group["GroupName"]
             mine = [r for r in self.rules if r["GroupId"] == group["GroupId"]]
             for rule in (r for r in mine if not r.get("IsEgress")):
                 self.rule(made, "ingress", rule, name)

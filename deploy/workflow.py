@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from vpcdraw.topology.address import vpc_address
 from vpcdraw.topology.admin_ip import fill
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource, resources
@@ -11,8 +12,8 @@ from vpcdraw.topology.model import Topology
 
 from . import local
 from .aws import Ec2
-from .live import Live, read
-from .plan import Plan, make_plan
+from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live, read, tags_of
+from .plan import Plan, make_plan, named
 
 LOCAL_VARIABLE = "VPCDRAW_LOCAL"
 
@@ -38,14 +39,79 @@ def desired(topology: Topology, my_ip: str | None) -> list[Resource]:
     return resources(fill(topology, my_ip))
 
 
-def plan(ec2: Ec2, topology: Topology, my_ip: str | None) -> tuple[Plan, list[Resource], Live]:
-    """The plan that makes the account match the topology, with what it was made from."""
-    wanted = desired(topology, my_ip)
-    live = read(ec2, topology.name, wanted)
-    return make_plan(wanted, live), wanted, live
+def plan(ec2: Ec2, topology: Topology, my_ip: str | None, *, adopt: bool = False,
+         vpc_id: str | None = None) -> tuple[Plan, list[Resource], Live]:
+    """The plan that makes the account match the topology, with what it was made from.
+
+    Without `adopt` nothing is changed that vpcdraw did not tag with this topology's name; with it,
+    look-alikes of the model are taken over (tags only). `vpc_id` picks the VPC instead of our tags:
+    one of ours, or, with `adopt`, one to take over. The plan's `problem` says what stands in the way.
+    """
+    filled = fill(topology, my_ip)
+    wanted = resources(filled)
+    vpcs = _chosen_vpc(ec2, topology, vpc_id, adopt) if vpc_id else None
+    live = read(ec2, topology.name, wanted, vpcs, model=filled)  # untagged look-alikes match by natural key
+    made = make_plan(wanted, live, topology=topology.name, adopt=adopt)
+    if vpcs is None:
+        _lookalike_vpcs(ec2, topology, live, made, adopt)
+    return made, wanted, live
+
+
+def _chosen_vpc(ec2: Ec2, topology: Topology, vpc_id: str, adopt: bool) -> dict[str, str]:
+    """The VPC given by --vpc-id, when it is ours, or (with `adopt`) nobody's and no other VPC is ours."""
+    from .diff import find_vpcs
+
+    vpcs = find_vpcs(ec2, topology, vpc_id)
+    ((address, _),) = vpcs.items()
+    (found,) = ec2.paginate("DescribeVpcs", "Vpcs", VpcIds=[vpc_id])
+    tags = tags_of(found)
+    who, owner = named(vpc_id, tags.get("Name", "")), tags.get(TOPOLOGY_TAG)
+    if owner == topology.name:
+        return vpcs
+    if owner is not None:
+        raise VpcdrawError(f"VPC {who} belongs to topology {owner!r} (its {TOPOLOGY_TAG} tag), not "
+                           f"'{topology.name}', and vpcdraw never adopts another topology's resources, not even "
+                           "with --adopt")
+    if not adopt:
+        raise VpcdrawError(f"VPC {who} was not created by vpcdraw for topology '{topology.name}', and plan and "
+                           "apply change it only when asked: with --adopt they take it over (tags only)")
+    ours = ec2.paginate("DescribeVpcs", "Vpcs", Filters=[{"Name": f"tag:{TOPOLOGY_TAG}", "Values": [topology.name]},
+                                                          {"Name": f"tag:{ADDRESS_TAG}", "Values": [address]}])
+    if ours:
+        raise VpcdrawError(f"VPC {named(ours[0]['VpcId'], tags_of(ours[0]).get('Name', ''))} already is {address} "
+                           f"of topology '{topology.name}'; adopting {vpc_id} too would make two, so leave out "
+                           "--vpc-id (or destroy that one first)")
+    return vpcs
+
+
+def _lookalike_vpcs(ec2: Ec2, topology: Topology, live: Live, made: Plan, adopt: bool) -> None:
+    """Say so when no VPC carries our tags but one has the model's CIDR and subnets: a copy is never a surprise."""
+    for vpc in topology.vpcs:
+        here = vpc_address(vpc)
+        if here in live.resources:
+            continue
+        cidrs = {s.cidr for s in vpc.subnets}
+        for found in ec2.paginate("DescribeVpcs", "Vpcs", Filters=[{"Name": "cidr", "Values": [vpc.cidr]}]):
+            tags, vpc_id = tags_of(found), found["VpcId"]
+            owner = tags.get(TOPOLOGY_TAG)
+            inside = ec2.paginate("DescribeSubnets", "Subnets", Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+            if owner == topology.name or not cidrs <= {s["CidrBlock"] for s in inside}:
+                continue
+            alike = (f"no VPC carries the tags of topology '{topology.name}', but VPC "
+                     f"{named(vpc_id, tags.get('Name', ''))} has the CIDR {vpc.cidr} and the subnets of {here}")
+            if owner is not None:
+                made.notes.insert(0, f"{alike} and belongs to topology {owner!r}: this plan creates a second VPC "
+                                     "beside it, as vpcdraw never adopts another topology's resources")
+            elif adopt:
+                made.blocked.append(f"{alike}: add --vpc-id {vpc_id} to adopt it (tags only), or leave out --adopt "
+                                    "to create a second VPC beside it")
+            else:
+                made.notes.insert(0, f"{alike} without vpcdraw's tags (built by hand, or the VPC a `vpcdraw import` "
+                                     "read?): this plan creates a second VPC beside it; plan and apply with --adopt "
+                                     f"--vpc-id {vpc_id} take that one over instead (tags only)")
 
 
 def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:
     """The plan that deletes everything carrying this topology's tag, and nothing else."""
     live = read(ec2, topology.name, [])
-    return make_plan([], live), live
+    return make_plan([], live, topology=topology.name), live

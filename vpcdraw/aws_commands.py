@@ -20,9 +20,12 @@ def add_commands(commands: Any) -> None:
 
     plan = commands.add_parser(
         "plan", help="show what apply would change in the account",
-        description="Read the live account and list the actions that would make it match the topology. "
-                    "Nothing is changed.")
+        description="Read the live account and list the actions that would make it match the topology, "
+                    "Terraform style: + create, ~ update, - delete, -/+ replace, <= adopt. Nothing is changed. "
+                    "Only what carries this topology's vpcdraw:topology tag is ever changed; a resource vpcdraw "
+                    "did not create is left alone (ours is made beside it) unless --adopt takes it over.")
     file_and_aws_options(plan)
+    adopt_options(plan)
     plan.add_argument("--json", action="store_true", help='print {"actions": [...]} and nothing else on stdout')
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help="exit 0 with no changes, 2 with changes, 1 on error (as Terraform does)")
@@ -32,8 +35,10 @@ def add_commands(commands: Any) -> None:
         "apply", help="create or change the topology's resources in the account",
         description="Show the plan, ask for confirmation (not on a local endpoint), and carry it out: each "
                     "resource starts as soon as what it needs exists, up to --parallelism calls at once. "
-                    "Re-running after a failure completes the job.")
+                    "Re-running after a failure completes the job. Only what carries this topology's tag is "
+                    "changed, and what --adopt takes over.")
     file_and_aws_options(apply)
+    adopt_options(apply)
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, metavar="N",
                        help=f"AWS calls at once (default {DEFAULT_PARALLELISM})")
@@ -42,9 +47,10 @@ def add_commands(commands: Any) -> None:
     apply.set_defaults(run=_apply)
 
     destroy = commands.add_parser(
-        "destroy", help="delete every resource this topology created",
-        description="Delete the resources that carry this topology's vpcdraw:topology tag, in reverse dependency "
-                    "order. Resources vpcdraw did not create are never touched. Running it twice is harmless.")
+        "destroy", help="delete every resource this topology created or adopted",
+        description="Delete the resources that carry this topology's vpcdraw:topology tag (what apply created and "
+                    "what apply --adopt took over), in reverse dependency order. Resources without that tag are "
+                    "never touched. Running it twice is harmless.")
     file_and_aws_options(destroy, my_ip=False)
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.set_defaults(run=_destroy)
@@ -94,6 +100,21 @@ def file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) ->
                                  "(default: $VPCDRAW_MY_IP)")
 
 
+def adopt_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--adopt", action="store_true",
+        help="take over resources vpcdraw did not create that match the model by what they are (a subnet by "
+             "its CIDR, a group by its name or rules, a route table by its routes and subnets, an instance by "
+             "its Name): each is listed as '<= adopt' with its AWS id and Name, and apply only tags it "
+             "(Name, vpcdraw:topology, vpcdraw:address), never replaces or deletes it; from then on it is this "
+             "topology's, and destroy deletes it. Without --adopt nothing vpcdraw did not tag is changed, and "
+             "one that stands where vpcdraw would create its own stops the plan. Another topology's resources "
+             "are never adopted")
+    parser.add_argument("--vpc-id", metavar="VPC",
+                        help="the VPC to plan for, where none carries this topology's tags: with --adopt, a VPC "
+                             "built by hand (or the one `vpcdraw import` read) to take over")
+
+
 def session(args: argparse.Namespace) -> tuple[Any, Any]:
     from vpcdraw.deploy.workflow import connect
 
@@ -105,7 +126,9 @@ def _plan(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.workflow import plan
 
     topology, ec2 = session(args)
-    made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip))
+    made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
+    if made.problem:
+        raise VpcdrawError(made.problem)
     if args.json:
         print(json.dumps(made.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
@@ -123,7 +146,7 @@ def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
         print("  no changes: the account matches the topology")
     else:
         print("\n".join(format_plan(made)))
-        counts = ", ".join(f"{made.count(op)} to {op}" for op in ("create", "update", "replace", "delete")
+        counts = ", ".join(f"{made.count(op)} to {op}" for op in ("adopt", "create", "update", "replace", "delete")
                            if made.count(op))
         print(f"  {counts}")
     for note in made.notes:
@@ -168,7 +191,9 @@ def _apply(args: argparse.Namespace) -> int:
         rules = " ".join(f"--allow {r}" for r in sorted({f.rule for f in blocking}))
         raise VpcdrawError(f"{len(blocking)} high-severity lint findings (above); fix them, or apply with {rules}")
     topology, ec2 = session(args)
-    made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))
+    made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
+    if made.problem:
+        raise VpcdrawError(made.problem)
     _show(made, topology, ec2, wanted)
     if not made.changes:
         return 0
@@ -177,7 +202,8 @@ def _apply(args: argparse.Namespace) -> int:
 
     try:
         with exclusive(topology.name, "apply"):
-            made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip))  # again, now that it is ours
+            made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt,
+                                      vpc_id=args.vpc_id)  # again, now that it is ours
             outcome = apply(ec2, topology.name, made, wanted, live, parallelism=args.parallelism,
                             progress=_progress)
     except ApplyFailed as failed:
