@@ -170,7 +170,7 @@ def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str
 def _carry_out(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
     first = group[0]
     if phase == "adopt":
-        handlers.adopt(ctx, specs[first.address], first.aws_id or ctx.id(first.address))
+        handlers.adopt(ctx, specs[first.address], first.aws_id or ctx.id(first.address), dict(first.after or {}))
         return
     if phase == "delete":
         handlers.delete(ctx, specs[first.address])

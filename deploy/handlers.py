@@ -224,10 +224,10 @@ def update(ctx: Context, resource: Resource, before: dict[str, Any]) -> None:
         ec2.call("ModifyInstanceAttribute", InstanceId=own, Groups=[ctx.id(g) for g in spec["security_groups"]])
 
 
-def adopt(ctx: Context, resource: Resource, aws_id: str) -> None:
-    """Take over a resource vpcdraw did not create: tag it as this topology's, and change nothing else."""
-    tags = ctx.tags("", resource)[0]["Tags"]  # Name, vpcdraw:topology and vpcdraw:address, as at creation
-    settled(lambda: ctx.ec2.call("CreateTags", Resources=[aws_id], Tags=tags))
+def adopt(ctx: Context, resource: Resource, aws_id: str, tags: dict[str, str]) -> None:
+    """Take over a resource vpcdraw did not create: the plan's tags (vpcdraw's two, and Name), nothing else."""
+    pairs = [{"Key": key, "Value": value} for key, value in tags.items()]
+    settled(lambda: ctx.ec2.call("CreateTags", Resources=[aws_id], Tags=pairs))
 
 
 def delete(ctx: Context, resource: Resource) -> None:

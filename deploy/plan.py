@@ -309,6 +309,8 @@ class _Scope:
         before = {"Name": old} if old else {}
         if owner is not None:
             before[TOPOLOGY_TAG] = owner
+        if same_name(resource, old):
+            name = old  # their Name says what ours would: it stays
         after = {"Name": name, TOPOLOGY_TAG: self.topology or "", ADDRESS_TAG: resource.address}
         words = [f"{_who(aws_id, have)}, made outside vpcdraw: tags only"]
         if old != name:
@@ -340,11 +342,23 @@ def _differences(wanted: Resource, have: Resource) -> list[str]:
         current = have.spec.get(key)
         if key == "image" and str(value).startswith("resolve:ssm:"):
             continue  # resolved to an AMI id at launch; the parameter moves on, the instance need not
+        if key == "name" and same_name(wanted, current):
+            continue
         if isinstance(value, list):
             value, current = sorted(value, key=repr), sorted(current or [], key=repr)
         if value != current:
             changed.append(key)
     return changed
+
+
+def same_name(wanted: Resource, name_tag: object) -> bool:
+    """Whether a live Name tag is the model's: the same, or the label alone (`외부망 A` for `외부망 A public-a`).
+
+    vpcdraw writes the label and the resource's name; a student's own Name tag that is the label is kept.
+    """
+    value = str(wanted.spec.get("name") or "")
+    short = wanted.address.rsplit("/", 1)[-1]
+    return name_tag == value or (value.endswith(f" {short}") and name_tag == value.removesuffix(f" {short}"))
 
 
 def _cascade_replacements(desired: list[Resource], live: Live, ops: dict[str, Action]) -> None:

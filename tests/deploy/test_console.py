@@ -155,3 +155,28 @@ def test_the_drawing_of_the_import_shows_groups_edges_and_the_admin(cli, aws, co
     assert re.search(r"my IP|203\.0\.113|198\.51\.100\.77", text)
     done = subprocess.run(["dot", "-V"], capture_output=True, text=True, check=False)
     assert done.returncode == 0  # Graphviz drew it: the drawing is real
+
+
+def test_import_then_adopt_takes_the_console_vpc_over_with_tags_only(cli, aws, boto, tmp_path):
+    built = build_console_assignment(boto, instances=True)
+    other = build_console_assignment(boto)  # a classmate's copy in the same account: never touched
+    before_other = boto.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [other.vpc]}])["Subnets"]
+    target = tmp_path / "imported.py"
+    assert cli("import", "--vpc-id", built.vpc, "--my-ip", ADMIN_IP, "-o", target).code == 0
+    planned = cli("plan", target, "--adopt", "--vpc-id", built.vpc, "--my-ip", ADMIN_IP, "--json")
+    assert planned.code == 0, planned.err
+    actions = json.loads(planned.out)["actions"]
+    assert {a["op"] for a in actions} == {"adopt"}  # nothing to create, update, delete or replace
+    assert sorted(a["id"] for a in actions) == sorted([built.vpc, built.internet_gateway, built.public_table,
+                                                      *built.subnets.values(), *built.groups.values(),
+                                                      *built.instances.values()])
+    assert cli("apply", target, "--adopt", "--vpc-id", built.vpc, "--my-ip", ADMIN_IP, "--yes").code == 0
+    names = {t["Value"] for s in boto.describe_subnets(SubnetIds=list(built.subnets.values()))["Subnets"]
+             for t in s["Tags"] if t["Key"] == "Name"}
+    assert names == set(built.subnets)  # their Korean Name tags stay as they were
+    again = cli("plan", target, "--my-ip", ADMIN_IP, "--detailed-exitcode")
+    assert again.code == 0, again.out
+    assert "no changes" in again.out
+    assert cli("destroy", target, "--yes").code == 0
+    assert boto.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [built.vpc]}])["Vpcs"] == []
+    assert boto.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [other.vpc]}])["Subnets"] == before_other
