@@ -186,7 +186,7 @@ class _Builder:
         here = vpc_address(vpc)
         strays = [s for owner, s in self.overlay.unmanaged_subnets if owner == here]
         grouped = self.detail == "tiers" or (self.detail == "auto" and len(vpc.subnets) > GROUP_OVER)
-        named = vpc.label if vpc.label.lower().startswith("vpc") else f"VPC {vpc.label}".strip()  # not "VPC VPC A"
+        named = vpc.label if "vpc" in vpc.label.lower() else f"VPC {vpc.label}".strip()  # not "VPC 과제 VPC"
         label = f"{named} {vpc.name} {vpc.cidr}"
         if grouped:
             label += f"\n{len(vpc.subnets)} subnets, one box per tier and AZ (--expand draws each)"

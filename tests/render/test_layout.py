@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from vpcdraw.render.layout import INTERNET, MY_IP, Cluster, layout
 
 
@@ -184,3 +186,12 @@ def test_a_grouped_drawing_marks_drifted_route_tables_associations_and_groups():
         f"CHANGED (route table should be x) {subnet} uses private-a": "changed",
         "MISSING SG bastion": "changed",
     }
+
+
+@pytest.mark.parametrize(("label", "shown"), [("", "VPC main 10.0.0.0/16"), ("과제", "VPC 과제 main 10.0.0.0/16"),
+                                              ("과제 VPC", "과제 VPC main 10.0.0.0/16"),
+                                              ("VPC Public and Private", "VPC Public and Private main 10.0.0.0/16")])
+def test_the_vpc_box_says_vpc_once(small, label, shown):
+    t, vpc = small()
+    vpc.label = label
+    assert layout(t.build()).root[0].clusters[0].label.startswith(shown)
