@@ -96,7 +96,7 @@ def measure() -> list[tuple[str, str, str]]:
                     local.reset(server.endpoint)
                     proxy = FaultProxy(server.endpoint, Faults(latency=LATENCY_S))
                     ec2 = Ec2(topology.region, endpoint=proxy.endpoint)
-                    made, wanted, live = plan(ec2, topology, "203.0.113.10")  # also warms the server up
+                    made, wanted, _live = plan(ec2, topology, "203.0.113.10")  # also warms the server up
                     for _ in range(10):  # the round trip as this run sees it: latency, moto and botocore
                         start = time.perf_counter()
                         ec2.call("DescribeVpcs")
@@ -104,7 +104,7 @@ def measure() -> list[tuple[str, str, str]]:
                     before = proxy.counts["mutating"]
                     timer = CallTimes(ec2)
                     start = time.perf_counter()  # the apply phase: the command minus its read and plan
-                    apply(ec2, topology.name, made, wanted, live, parallelism=parallelism, poll=0.01)
+                    apply(ec2, made, parallelism=parallelism, poll=0.01)
                     times[parallelism] = time.perf_counter() - start
                     under_load = timer.seconds
                     mutating = proxy.counts["mutating"] - before

@@ -19,7 +19,6 @@ from vpcdraw.topology.graph import Resource
 
 from . import DEFAULT_PARALLELISM, handlers
 from .aws import Ec2
-from .live import Live
 from .plan import Action, Plan
 
 Progress = Callable[[Action, str, int, int], None]  # action, its AWS id or the error, how many done, of how many
@@ -42,18 +41,18 @@ class Outcome:
     ids: dict[str, str] = field(default_factory=dict)
 
 
-def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Live,
-          parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None, poll: float = 2.0) -> Outcome:
-    """Carry out `plan`; raises ApplyFailed once the calls running when one failed have finished.
+def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None,
+          poll: float = 2.0) -> Outcome:
+    """Carry out `plan` (which holds all it acts on); raises ApplyFailed once the calls running when one failed
+    have finished.
 
     Adoptions go first, so that whatever else the plan changes in an adopted resource is owned by then
     (a plain apply completes it after a crash). What the plan leaves alone is not even looked up by id.
     """
     if plan.problem:
         raise VpcdrawError(plan.problem)
-    want = {r.address: r for r in desired}
-    ids = {a: i for a, i in live.ids.items() if a not in plan.left_alone}
-    ctx = handlers.Context(ec2, topology, ids, want, poll=poll)
+    want = {r.address: r for r in plan.desired}
+    ctx = handlers.Context(ec2, plan.topology, dict(plan.ids), want, poll=poll)
     outcome = Outcome(ids=ctx.ids)
     total = len(plan.actions)
     adopting = [a for a in plan.actions if a.op == "adopt"]
@@ -61,7 +60,7 @@ def apply(ec2: Ec2, topology: str, plan: Plan, desired: list[Resource], live: Li
     adding = [a for a in plan.actions if a.op in ("create", "update", "replace")]
     # What is deleted is as the plan saw it (a delete carries the whole spec); a replaced one as it is now.
     gone = {a.address: Resource(a.address, a.kind, a.before) if a.op == "delete" and a.before is not None
-            else live.resources[a.address] for a in removing}
+            else plan.current[a.address] for a in removing}
     phases: list[tuple[str, list[Action], dict[str, Resource]]] = [
         ("adopt", adopting, want), ("delete", removing, gone), ("create", adding, want)]
 

@@ -73,6 +73,11 @@ class Plan:
     blocked: list[str] = field(default_factory=list)
     left_alone: set[str] = field(default_factory=set)
     advice: str = ""  # how to get past `blocked`, for people
+    # What apply needs besides the actions, so that it takes the plan and the connection and nothing else:
+    topology: str = ""  # whose tags what is created or adopted carries
+    desired: tuple[Resource, ...] = ()  # the model's resources, for the creates' own needs
+    ids: dict[str, str] = field(default_factory=dict)  # the AWS ids the actions act on
+    current: dict[str, Resource] = field(default_factory=dict)  # what is replaced, as it is now
 
     @property
     def changes(self) -> bool:
@@ -138,7 +143,9 @@ def make_plan(desired: list[Resource], live: Live, *, topology: str | None = Non
             ops[resource.address] = Action("update", resource.kind, resource.address, words, before, after)
     _cascade_replacements(desired, view, ops)
     deletes: dict[str, Action] = {}
-    plan = Plan(notes=notes, blocked=scope.blocked, left_alone=scope.hidden, advice=scope.advice())
+    plan = Plan(notes=notes, blocked=scope.blocked, left_alone=scope.hidden, advice=scope.advice(),
+                topology=topology or "", desired=tuple(desired),
+                ids={a: i for a, i in live.ids.items() if a not in scope.hidden})
     for address, have in view.resources.items():
         if address in want:
             continue
@@ -159,6 +166,8 @@ def make_plan(desired: list[Resource], live: Live, *, topology: str | None = Non
     plan.actions += [adopts[a] for a in _order([want[a] for a in adopts])]
     plan.actions += [deletes[a] for a in delete_order if a in deletes]
     plan.actions += [ops[a] for a in _order([want[a] for a in ops]) if a in ops]
+    plan.current = {a.address: view.resources[a.address] for a in plan.actions
+                    if a.op in ("delete", "replace") and a.address in view.resources}
     return plan
 
 

@@ -179,8 +179,8 @@ class _Vpc:
         self.region, self.vpc, self.out, self.my_ip = region, vpc, out, my_ip_address
         self.vpc_id = vpc["VpcId"]
         self.owner = tags_of(vpc).get(TOPOLOGY_TAG)
-        mine = [k for k in ("subnets", "nat", "tables", "groups", "acls", "interfaces")]
-        self.found = {k: [i for i in found.get(k, []) if i.get("VpcId") == self.vpc_id] for k in mine}
+        inside = ("subnets", "nat", "tables", "groups", "acls", "interfaces")
+        self.found = {k: [i for i in found.get(k, []) if i.get("VpcId") == self.vpc_id] for k in inside}
         self.found["gateways"] = [g for g in found.get("gateways", [])
                                   if any(a.get("VpcId") == self.vpc_id for a in g.get("Attachments", []))]
         self.found["instances"] = [i for r in found.get("instances", []) for i in r.get("Instances", [])

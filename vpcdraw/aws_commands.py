@@ -191,7 +191,7 @@ def _apply(args: argparse.Namespace) -> int:
         rules = " ".join(f"--allow {r}" for r in sorted({f.rule for f in blocking}))
         raise VpcdrawError(f"{len(blocking)} high-severity lint findings (above); fix them, or apply with {rules}")
     topology, ec2 = session(args)
-    made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
+    made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
     if made.problem:
         raise VpcdrawError(made.problem)
     _show(made, topology, ec2, wanted)
@@ -202,9 +202,9 @@ def _apply(args: argparse.Namespace) -> int:
 
     try:
         with exclusive(topology.name, "apply"):
-            made, wanted, live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt,
+            made, wanted, _live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt,
                                       vpc_id=args.vpc_id)  # again, now that it is ours
-            outcome = apply(ec2, topology.name, made, wanted, live, parallelism=args.parallelism,
+            outcome = apply(ec2, made, parallelism=args.parallelism,
                             progress=_progress)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}", file=sys.stderr)
@@ -229,7 +229,7 @@ def _destroy(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.workflow import destroy_plan
 
     topology, ec2 = session(args)
-    made, live = destroy_plan(ec2, topology)
+    made, _ = destroy_plan(ec2, topology)
     if not made.changes:
         print(f"Nothing to destroy: no resource carries the tag vpcdraw:topology={topology.name}.")
         for note in made.notes:
@@ -244,8 +244,8 @@ def _destroy(args: argparse.Namespace) -> int:
 
     try:
         with exclusive(topology.name, "destroy"):
-            made, live = destroy_plan(ec2, topology)
-            outcome = apply(ec2, topology.name, made, [], live, progress=_progress)
+            made, _ = destroy_plan(ec2, topology)
+            outcome = apply(ec2, made, progress=_progress)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
         return 1

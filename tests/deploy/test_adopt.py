@@ -80,9 +80,9 @@ def _mutations(ec2):
 
 
 def _deploy(ec2, topology, my_ip=MY_IP, **options):
-    made, wanted, live = plan(ec2, topology, my_ip, **options)
+    made, _wanted, _live = plan(ec2, topology, my_ip, **options)
     assert made.problem is None, made.problem
-    apply(ec2, topology.name, made, wanted, live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     return made
 
 
@@ -92,7 +92,7 @@ def test_adopting_a_hand_built_assignment_tags_it_and_destroy_then_removes_exact
     twin_before = snapshot(boto, twin)
     expected = hand_built_ids(boto, vpc_id)
     ec2 = connect()
-    made, wanted, live = plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
+    made, _wanted, live = plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
     assert made.problem is None
     adopted = {a.address: a.aws_id for a in made.actions if a.op == "adopt"}
     assert adopted == expected
@@ -111,7 +111,7 @@ def test_adopting_a_hand_built_assignment_tags_it_and_destroy_then_removes_exact
         "after": {"Name": "외부망 public-a", "vpcdraw:topology": "assignment", "vpcdraw:address": subnet.address}}
 
     calls = _mutations(ec2)
-    apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     assert sorted(name for name, _ in calls) == ["CreateTags"] * 12 + ["UpdateSecurityGroupRuleDescriptionsIngress"] * 2
     tagged = {params["Resources"][0]: _tags(params) for name, params in calls if name == "CreateTags"}
     assert {aws_id: (tags["vpcdraw:topology"], tags["vpcdraw:address"]) for aws_id, tags in tagged.items()} == {
@@ -128,7 +128,7 @@ def test_adopting_a_hand_built_assignment_tags_it_and_destroy_then_removes_exact
     made, live = destroy_plan(ec2, assignment)
     assert {live.ids[a.address] for a in made.actions
             if a.kind not in ("route_table_association", "security_group_rule")} == set(expected.values())
-    apply(ec2, assignment.name, made, [], live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     assert _census(boto) == {"vpcs": before["vpcs"] - 1, "subnets": before["subnets"] - 5,
                              "groups": before["groups"] - 3}
     assert boto.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Vpcs"] == []
@@ -183,7 +183,7 @@ def test_without_adopt_look_alikes_in_our_vpc_are_left_alone_and_ours_made_besid
                 [{k: v for k, v in i.items() if k != "State"} for r in state["instances"] for i in r["Instances"]
                  if i["InstanceId"] == instance])
 
-    made, wanted, live = plan(ec2, second, MY_IP)
+    made, _wanted, _live = plan(ec2, second, MY_IP)
     assert made.problem is None
     assert {a.op for a in made.actions} == {"create"}
     assert {a.address for a in made.actions if a.kind in ("security_group", "route_table", "instance", "subnet")} == {
@@ -196,7 +196,7 @@ def test_without_adopt_look_alikes_in_our_vpc_are_left_alone_and_ours_made_besid
     assert any("'hand table'" in n for n in made.notes)
 
     calls = _mutations(ec2)
-    apply(ec2, second.name, made, wanted, live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     assert calls and not [(name, params) for name, params in calls
                           if any(aws_id in repr(params) for aws_id in (group, table, instance))]
     assert theirs(snapshot(boto, vpc["VpcId"])) == theirs(before)
@@ -216,7 +216,7 @@ def test_another_topologys_group_is_never_adopted_and_plan_says_whose_it_is(conn
     _tag(boto, theirs, owner, "vpc/main/security_group/public")
     before = boto.describe_security_groups(GroupIds=[theirs])["SecurityGroups"]
     ec2 = connect()
-    made, wanted, live = plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
+    made, _wanted, _live = plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
     assert made.problem is None
     assert theirs not in {a.aws_id for a in made.actions}
     assert ("create", "vpc/main/security_group/public") in [(a.op, a.address) for a in made.actions]
@@ -227,7 +227,7 @@ def test_another_topologys_group_is_never_adopted_and_plan_says_whose_it_is(conn
         ("delete", f"vpc/main/security_group/private/ingress/tcp/3306/sg:{theirs}"),
         ("create", "vpc/main/security_group/private/ingress/tcp/3306/sg:public")]
     calls = _mutations(ec2)
-    apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     assert not [name for name, params in calls if theirs in repr(params.get("GroupId", ""))
                 or theirs in repr(params.get("Resources", ""))]
     assert boto.describe_security_groups(GroupIds=[theirs])["SecurityGroups"] == before
@@ -242,13 +242,13 @@ def test_another_topologys_vpc_or_subnet_stops_adoption_naming_whose_it_is(conne
     _tag(boto, subnet, owner, "vpc/main/subnet/public-a")
     ec2 = connect()
     calls = _mutations(ec2)
-    made, wanted, live = plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
+    made, _wanted, _live = plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
     assert made.problem == (
         f"subnet {subnet} ('my public-a') already has the CIDR 172.16.0.0/24 in vpc/main that vpc/main/subnet/public-a "
         f"needs, and belongs to topology {owner!r} (its vpcdraw:topology tag), and vpcdraw never adopts another "
         "topology's resources, not even with --adopt: change the model or the account")
     with pytest.raises(VpcdrawError, match="never adopts"):
-        apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+        apply(ec2, made, poll=0.01)
     _tag(boto, vpc_id, owner, "vpc/main")
     with pytest.raises(VpcdrawError, match=rf"VPC {vpc_id} \('week1'\) belongs to topology {owner!r}"):
         plan(ec2, assignment, MY_IP, adopt=True, vpc_id=vpc_id)
@@ -271,7 +271,7 @@ def test_a_look_alike_in_the_way_blocks_the_plan_in_one_sentence_until_adopted(c
     vpc.security_group("db", "database", tier="private").ingress("tcp/3306", sg("web"))
     grown = t.build()
     calls = _mutations(ec2)
-    made, wanted, live = plan(ec2, grown, MY_IP)
+    made, _wanted, _live = plan(ec2, grown, MY_IP)
     assert made.problem == (
         f"subnet {hand} ('hand') already has the CIDR 10.0.7.0/24 in vpc/main that vpc/main/subnet/extra needs, "
         "and was not created by vpcdraw; "
@@ -279,7 +279,7 @@ def test_a_look_alike_in_the_way_blocks_the_plan_in_one_sentence_until_adopted(c
         "vpc/main/security_group/db needs, and was not created by vpcdraw: "
         "plan and apply with --adopt take what vpcdraw did not create over (tags only), or change the model")
     with pytest.raises(VpcdrawError, match="--adopt"):
-        apply(ec2, grown.name, made, wanted, live, poll=0.01)
+        apply(ec2, made, poll=0.01)
     assert calls == []
 
     made = _deploy(ec2, grown, adopt=True)

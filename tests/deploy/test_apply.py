@@ -15,8 +15,8 @@ MY_IP = "203.0.113.10"
 
 
 def _deploy(ec2, topology, my_ip=MY_IP, **options):
-    made, wanted, live = plan(ec2, topology, my_ip)
-    apply(ec2, topology.name, made, wanted, live, poll=0.01, **options)
+    made, _wanted, _live = plan(ec2, topology, my_ip)
+    apply(ec2, made, poll=0.01, **options)
     return made
 
 
@@ -115,13 +115,13 @@ def test_out_of_band_changes_are_planned_back_and_restored(connect, boto, assign
     public = _ours(boto, "describe_security_groups", "SecurityGroups")["vpc/main/security_group/public"]
     boto.authorize_security_group_ingress(GroupId=public["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    made, wanted, live = plan(ec2, assignment, MY_IP)
+    made, _wanted, _live = plan(ec2, assignment, MY_IP)
     assert [(a.op, a.address) for a in made.actions] == [
         ("delete", "vpc/main/security_group/public/ingress/tcp/22/0.0.0.0/0"),
         ("create", "vpc/main/subnet/private-c"),
         ("create", "vpc/main/route_table/private/association/private-c"),
     ]
-    apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     assert plan(ec2, assignment, MY_IP)[0].actions == []
 
 
@@ -149,8 +149,8 @@ def test_destroy_removes_ours_and_leaves_an_unrelated_vpc(connect, boto, assignm
     foreign_igw = boto.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     boto.attach_internet_gateway(InternetGatewayId=foreign_igw, VpcId=foreign)
     _deploy(ec2, assignment)
-    made, live = destroy_plan(ec2, assignment)
-    apply(ec2, assignment.name, made, [], live, poll=0.01)
+    made, _live = destroy_plan(ec2, assignment)
+    apply(ec2, made, poll=0.01)
     assert _ours(boto, "describe_vpcs", "Vpcs") == {}
     assert _ours(boto, "describe_security_groups", "SecurityGroups") == {}
     assert _ours(boto, "describe_internet_gateways", "InternetGateways") == {}
@@ -236,8 +236,8 @@ def test_service_applies_and_destroys_under_awss_rules(connect, boto, service):
                  for i in r["Instances"]]
     assert sorted(_tags(i)["Name"] for i in instances) == ["bastion", "db-a", "db-c", "web-a", "web-c"]
     assert plan(ec2, service, MY_IP)[0].actions == []
-    made, live = destroy_plan(ec2, service)
-    apply(ec2, service.name, made, [], live, poll=0.01)
+    made, _live = destroy_plan(ec2, service)
+    apply(ec2, made, poll=0.01)
     assert _ours(boto, "describe_vpcs", "Vpcs", "service") == {}
     assert _ours(boto, "describe_addresses", "Addresses", "service") == {}
 
@@ -276,8 +276,8 @@ def test_network_acls_are_created_updated_and_destroyed(connect, boto, small):
     made = _deploy(ec2, changed)
     assert [(a.op, a.address) for a in made.actions] == [("update", "vpc/main/network_acl/edge")]
     assert plan(ec2, changed, MY_IP)[0].actions == []
-    made, live = destroy_plan(ec2, changed)
-    apply(ec2, changed.name, made, [], live, poll=0.01)
+    made, _live = destroy_plan(ec2, changed)
+    apply(ec2, made, poll=0.01)
     assert _ours(boto, "describe_network_acls", "NetworkAcls", "small") == {}
 
 

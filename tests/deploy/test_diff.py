@@ -119,7 +119,7 @@ def test_a_vpc_deployed_by_vpcdraw_is_found_by_its_tags_and_in_sync(connect, bot
 
     ec2 = connect()
     boto.create_vpc(CidrBlock="172.16.0.0/16")  # same CIDR, not ours: the tags decide
-    made, wanted, live = plan(ec2, assignment, "203.0.113.10")
-    apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+    made, _wanted, _live = plan(ec2, assignment, "203.0.113.10")
+    apply(ec2, made, poll=0.01)
     found = drift(ec2, assignment, "203.0.113.10", None)
     assert found.in_sync, found.to_json()

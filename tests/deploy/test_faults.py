@@ -63,8 +63,8 @@ def proxy(endpoint):
 
 def _apply(endpoint, topology):
     ec2 = Ec2(topology.region, endpoint=endpoint)
-    made, wanted, live = plan(ec2, topology, MY_IP)
-    apply(ec2, topology.name, made, wanted, live, poll=0.01)
+    made, _wanted, _live = plan(ec2, topology, MY_IP)
+    apply(ec2, made, poll=0.01)
     return ec2
 
 
@@ -74,8 +74,8 @@ def test_throttling_and_server_errors_change_nothing_but_the_time(endpoint, prox
     assert plan(ec2, assignment, MY_IP)[0].actions == []
     assert drift(ec2, assignment, MY_IP).in_sync
     assert census(endpoint) == EXPECTED["assignment"]
-    made, live = destroy_plan(ec2, assignment)
-    apply(ec2, assignment.name, made, [], live, poll=0.01)
+    made, _live = destroy_plan(ec2, assignment)
+    apply(ec2, made, poll=0.01)
     assert census(endpoint)["vpcs"] == 0
     assert faulty.counts["throttled"] > 10 and faulty.counts["errors"] > 0
     print(f"\nFAULTS throttling: {faulty.counts}")
@@ -133,8 +133,8 @@ def test_destroy_under_faults_removes_ours_and_none_of_theirs(endpoint, small, a
     faulty = FaultProxy(endpoint, Faults(seed=seed, throttle=0.2, error=0.05))
     try:
         ec2 = _apply(faulty.endpoint, assignment)
-        made, live = destroy_plan(ec2, assignment)
-        apply(ec2, assignment.name, made, [], live, poll=0.01)
+        made, _live = destroy_plan(ec2, assignment)
+        apply(ec2, made, poll=0.01)
     finally:
         faulty.close()
     vpcs = {v["VpcId"]: v for v in boto.describe_vpcs()["Vpcs"] if not v.get("IsDefault")}

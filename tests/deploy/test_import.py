@@ -44,8 +44,8 @@ def test_import_of_a_hand_built_assignment_checks_and_diffs_in_sync(connect, bot
 def test_import_round_trip_of_what_vpcdraw_deployed(connect, tmp_path, example, request):
     topology = request.getfixturevalue(example)
     ec2 = connect()
-    made, wanted, live = plan(ec2, topology, "203.0.113.10")
-    apply(ec2, topology.name, made, wanted, live, poll=0.01)
+    made, _wanted, live = plan(ec2, topology, "203.0.113.10")
+    apply(ec2, made, poll=0.01)
     vpc_id = live.ids.get("vpc/main") or ec2.paginate("DescribeVpcs", "Vpcs", Filters=[
         {"Name": "tag:vpcdraw:topology", "Values": [topology.name]}])[0]["VpcId"]
     imported, found, _ = _round_trip(ec2, vpc_id, tmp_path)
@@ -84,8 +84,8 @@ def test_a_locked_default_group_is_imported_locked_and_diffs_in_sync(connect, sm
     vpc.lock_default_security_group()
     topology = t.build()
     ec2 = connect()
-    made, wanted, live = plan(ec2, topology, "203.0.113.10")
-    apply(ec2, topology.name, made, wanted, live, poll=0.01)
+    made, _wanted, _live = plan(ec2, topology, "203.0.113.10")
+    apply(ec2, made, poll=0.01)
     vpc_id = ec2.paginate("DescribeVpcs", "Vpcs", Filters=[{"Name": "tag:vpcdraw:topology", "Values": ["small"]}])
     imported, found, _ = _round_trip(ec2, vpc_id[0]["VpcId"], tmp_path)
     assert imported.vpcs[0].lock_default_security_group

@@ -25,10 +25,10 @@ def test_paginate_follows_next_token_across_pages():
 
 def test_reading_makes_one_call_per_kind(connect, assignment):
     ec2 = connect()
-    made, wanted, live = plan(ec2, assignment, "203.0.113.10")
+    made, _wanted, _live = plan(ec2, assignment, "203.0.113.10")
     from vpcdraw.deploy.apply import apply
 
-    apply(ec2, assignment.name, made, wanted, live, poll=0.01)
+    apply(ec2, made, poll=0.01)
     calls: list[str] = []
     ec2.client.meta.events.register("before-call.ec2.*", lambda model, **kw: calls.append(model.name))
     read(ec2, assignment.name, desired(assignment, "203.0.113.10"))
