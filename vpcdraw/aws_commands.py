@@ -106,7 +106,8 @@ def adopt_options(parser: argparse.ArgumentParser) -> None:
         help="take over resources vpcdraw did not create that match the model by what they are (a subnet by "
              "its CIDR, a group by its name or rules, a route table by its routes and subnets, an instance by "
              "its Name): each is listed as '<= adopt' with its AWS id and Name, and apply only tags it "
-             "(Name, vpcdraw:topology, vpcdraw:address), never replaces or deletes it; from then on it is this "
+             "(vpcdraw:topology, vpcdraw:address; its Name only where it is not the label), never replaces or "
+             "deletes it; from then on it is this "
              "topology's, and destroy deletes it. Without --adopt nothing vpcdraw did not tag is changed, and "
              "one that stands where vpcdraw would create its own stops the plan. Another topology's resources "
              "are never adopted")

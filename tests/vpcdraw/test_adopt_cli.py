@@ -66,7 +66,8 @@ def test_help_says_what_adopt_does_and_that_nothing_is_adopted_without_it(capsys
             main([command, "--help"])
         words = " ".join(capsys.readouterr().out.split())
         assert "<= adopt" in words
-        assert "apply only tags it (Name, vpcdraw:topology, vpcdraw:address), never replaces or deletes it" in words
+        assert ("apply only tags it (vpcdraw:topology, vpcdraw:address; its Name only where it is not the label), "
+                "never replaces or deletes it") in words
         assert "Without --adopt nothing vpcdraw did not tag is changed" in words
         assert "Another topology's resources are never adopted" in words
 
