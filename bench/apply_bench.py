@@ -60,8 +60,11 @@ def _median_read(ec2: Any, topology: Any) -> float:
 def minimum_calls(resources: list[Resource]) -> int:
     """The fewest mutating calls the EC2 API allows for these resources: one per resource, one authorize per
     group and direction, plus the IGW's attach."""
-    batches = {(r.spec["security_group"], r.spec["direction"]) for r in resources if r.kind == "security_group_rule"
-               and not (r.spec["direction"] == "egress" and r.spec["protocol"] == "-1")}
+    from vpcdraw.topology.specs import SecurityGroupRuleSpec
+
+    batches = {(r.spec.security_group, r.spec.direction) for r in resources
+               if isinstance(r.spec, SecurityGroupRuleSpec) and not (r.spec.direction == "egress"
+                                                                     and r.spec.protocol == "-1")}
     return (sum(1 for r in resources if r.kind != "security_group_rule") + len(batches)
             + sum(1 for r in resources if r.kind == "internet_gateway"))
 

@@ -16,9 +16,11 @@ from typing import Any
 
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource
+from vpcdraw.topology.specs import SecurityGroupRuleSpec
 
-from . import DEFAULT_PARALLELISM, handlers
+from . import DEFAULT_PARALLELISM, families
 from .aws import Ec2
+from .context import Context, Superseded
 from .plan import Action, Plan
 
 Progress = Callable[[Action, str, int, int], None]  # action, its AWS id or the error, how many done, of how many
@@ -52,15 +54,13 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
     if plan.problem:
         raise VpcdrawError(plan.problem)
     want = {r.address: r for r in plan.desired}
-    ctx = handlers.Context(ec2, plan.topology, dict(plan.ids), want, poll=poll)
+    ctx = Context(ec2, plan.topology, dict(plan.ids), want, poll=poll)
     outcome = Outcome(ids=ctx.ids)
     total = len(plan.actions)
     adopting = [a for a in plan.actions if a.op == "adopt"]
     removing = [a for a in plan.actions if a.op in ("delete", "replace")]
     adding = [a for a in plan.actions if a.op in ("create", "update", "replace")]
-    # What is deleted is as the plan saw it (a delete carries the whole spec); a replaced one as it is now.
-    gone = {a.address: Resource(a.address, a.kind, a.before) if a.op == "delete" and a.before is not None
-            else plan.current[a.address] for a in removing}
+    gone = {a.address: plan.current[a.address] for a in removing}  # as the plan saw them
     phases: list[tuple[str, list[Action], dict[str, Resource]]] = [
         ("adopt", adopting, want), ("delete", removing, gone), ("create", adding, want)]
 
@@ -77,7 +77,7 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
         failures = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs),
                              partial(finished, phase))
         if failures:  # the first failure that is not merely another's consequence
-            group, error = next((f for f in failures if not isinstance(f[1], handlers.Superseded)), failures[0])
+            group, error = next((f for f in failures if not isinstance(f[1], Superseded)), failures[0])
             not_done = [a for a in plan.actions if a not in outcome.done]
             raise ApplyFailed(f"{group[0].op} {group[0].kind} {group[0].address} failed: {error}",
                               outcome.done, not_done)
@@ -98,8 +98,9 @@ def _schedule(actions: list[Action], phase: str, specs: dict[str, Resource]
     graph = dependency_graph(specs[a.address] for a in actions if a.address in specs)
     if phase == "delete":
         graph = graph.reverse(copy=False)
-    early = [(specs[a.address].spec[field], a.address) for a in actions if phase == "create" and a.op != "update"
-             and (field := handlers.STARTS_EARLY.get(a.kind)) and specs[a.address].spec.get(field)]
+    early = [(getattr(specs[a.address].spec, field), a.address) for a in actions
+             if phase == "create" and a.op != "update" and (field := families.family(a.kind).STARTS_EARLY)
+             and getattr(specs[a.address].spec, field)]
     rank = {address: n for n, address in enumerate(nx.lexicographical_topological_sort(graph))}
     ordered = sorted(actions, key=lambda a: (rank.get(a.address, -1), a.address))
     jobs = _jobs(ordered, phase, specs)
@@ -150,15 +151,15 @@ def _jobs(actions: list[Action], phase: str, specs: dict[str, Resource]) -> list
     jobs: list[list[Action]] = []
     batches: dict[tuple[str, str], list[Action]] = {}
     for action in actions:
-        if phase == "create" and action.kind == "security_group_rule" and action.op != "update":
-            spec = specs[action.address].spec
-            batches.setdefault((spec["security_group"], spec["direction"]), []).append(action)
+        spec = specs[action.address].spec
+        if phase == "create" and isinstance(spec, SecurityGroupRuleSpec) and action.op != "update":
+            batches.setdefault((spec.security_group, spec.direction), []).append(action)
         else:
             jobs.append([action])
     return jobs + list(batches.values())
 
 
-def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
+def _run(ctx: Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
     try:
         _carry_out(ctx, phase, group, specs)
     except BaseException:
@@ -166,23 +167,23 @@ def _run(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str
         raise
 
 
-def _carry_out(ctx: handlers.Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
+def _carry_out(ctx: Context, phase: str, group: list[Action], specs: dict[str, Resource]) -> None:
     first = group[0]
     if phase == "adopt":
-        handlers.adopt(ctx, specs[first.address], first.aws_id or ctx.id(first.address), dict(first.after or {}))
+        families.adopt(ctx, first.aws_id or ctx.id(first.address), first.tags_after)
         return
     if phase == "delete":
-        handlers.delete(ctx, specs[first.address])
+        families.delete(ctx, specs[first.address])
         ctx.learn(first.address, None)
         return
     if first.kind == "security_group_rule" and first.op != "update":
-        handlers.authorize(ctx, [specs[a.address] for a in group])
+        families.authorize(ctx, [specs[a.address] for a in group])
         return
     resource = specs[first.address]
-    if first.op == "update":
-        handlers.update(ctx, resource, dict(first.before or {}))
+    if first.op == "update" and first.before is not None:
+        families.update(ctx, resource, first.before, first.changed)
         return
-    ctx.learn(resource.address, handlers.create(ctx, resource))
+    ctx.learn(resource.address, families.create(ctx, resource))
 
 
 def summary(outcome: Outcome | ApplyFailed) -> dict[str, Any]:

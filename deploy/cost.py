@@ -6,6 +6,7 @@ A small table (USD, on-demand, Linux), labelled approximate wherever it is shown
 from __future__ import annotations
 
 from vpcdraw.topology.graph import Resource
+from vpcdraw.topology.specs import InstanceSpec
 
 NAT_GATEWAY = {"us-east-1": 0.045, "us-west-2": 0.045, "eu-west-1": 0.048, "ap-northeast-1": 0.062,
                "ap-northeast-2": 0.059}
@@ -22,9 +23,9 @@ def hourly(resource: Resource, region: str) -> float:
         return NAT_GATEWAY.get(region, FALLBACK["nat_gateway"])
     if resource.kind == "elastic_ip":
         return PUBLIC_IPV4
-    if resource.kind == "instance":
-        price = INSTANCE.get(str(resource.spec.get("instance_type")), {}).get(region, FALLBACK["instance"])
-        return price + (PUBLIC_IPV4 if resource.spec.get("public_ip") else 0.0)
+    if isinstance(resource.spec, InstanceSpec):
+        price = INSTANCE.get(resource.spec.instance_type, {}).get(region, FALLBACK["instance"])
+        return price + (PUBLIC_IPV4 if resource.spec.public_ip else 0.0)
     return 0.0
 
 

@@ -10,27 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .aws import AwsError, Ec2
+from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification, tags_of  # noqa: F401 (read with them)
 
 DENIED = {"UnauthorizedOperation", "AuthFailure", "UnauthorizedAccess"}
-KIND_OF_CALL = {"subnets": "subnet", "gateways": "internet_gateway", "nat": "nat_gateway", "tables": "route_table",
-                "groups": "security_group", "instances": "instance",
-                "acls": "network_acl", "interfaces": "network_interface"}
-TOPOLOGY_TAG = "vpcdraw:topology"
-ADDRESS_TAG = "vpcdraw:address"
-
-
-def tags_of(item: dict[str, Any]) -> dict[str, str]:
-    """An AWS item's tags as a dict."""
-    return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
-
-
-def tag_specification(kind: str, topology: str, address: str, name: str) -> list[dict[str, Any]]:
-    """The TagSpecifications that mark a resource as this topology's, set when it is created."""
-    tags = [{"Key": "Name", "Value": name}, {"Key": TOPOLOGY_TAG, "Value": topology},
-            {"Key": ADDRESS_TAG, "Value": address}]
-    return [{"ResourceType": kind, "Tags": tags}]
-
-
 Describe = Callable[..., list[dict[str, Any]]]
 PEERS = (("IpRanges", "CidrIp", "CidrIpv4"), ("Ipv6Ranges", "CidrIpv6", "CidrIpv6"),
          ("PrefixListIds", "PrefixListId", "PrefixListId"), ("UserIdGroupPairs", "GroupId", "ReferencedGroupId"))
@@ -73,26 +55,16 @@ def describe_inside(describe: Describe, vpc_ids: list[str], not_checked: set[str
                     ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """Everything inside the VPCs, one paginated call per kind in parallel, and their groups' rules.
 
-    The rules come with the groups (IpPermissions), not from DescribeSecurityGroupRules, which would need
-    the group ids first: a third round trip after the VPCs and the groups.
+    Each resource family says what it reads (its `READS`). The rules come with the groups (IpPermissions),
+    not from DescribeSecurityGroupRules, which would need the group ids first: a third round trip after
+    the VPCs and the groups.
     """
-    by_vpc = [{"Name": "vpc-id", "Values": vpc_ids}]
-    calls = {
-        "subnets": ("DescribeSubnets", "Subnets", {"Filters": by_vpc}),
-        "gateways": ("DescribeInternetGateways", "InternetGateways",
-                     {"Filters": [{"Name": "attachment.vpc-id", "Values": vpc_ids}]}),
-        "nat": ("DescribeNatGateways", "NatGateways", {"Filters": by_vpc}),
-        "tables": ("DescribeRouteTables", "RouteTables", {"Filters": by_vpc}),
-        "groups": ("DescribeSecurityGroups", "SecurityGroups", {"Filters": by_vpc}),
-        "instances": ("DescribeInstances", "Reservations", {"Filters": [*by_vpc, {
-            "Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}]}),
-        "acls": ("DescribeNetworkAcls", "NetworkAcls", {"Filters": by_vpc}),
-        # What uses each group (instances, databases, load balancers), even where DescribeInstances is denied.
-        "interfaces": ("DescribeNetworkInterfaces", "NetworkInterfaces", {"Filters": by_vpc}),
-    }
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        futures = {name: pool.submit(describe, KIND_OF_CALL[name], op, key, **params)
-                   for name, (op, key, params) in calls.items()}
+    from .families import FAMILIES
+
+    reads = [read for family in FAMILIES.values() for read in family.READS]
+    with ThreadPoolExecutor(max_workers=len(reads)) as pool:
+        futures = {read.name: pool.submit(describe, read.kind, read.operation, read.key, **read.params(vpc_ids))
+                   for read in reads}
         found = {name: future.result() for name, future in futures.items()}
     rules = rules_of(found["groups"])
     if "instance" in not_checked and "network_interface" not in not_checked:

@@ -14,18 +14,25 @@ from vpcdraw.topology.address import address
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import MY_IP_MARK, Resource, resources
 from vpcdraw.topology.model import Topology
-from vpcdraw.topology.ports import protocol_name
+from vpcdraw.topology.ports import port_text
+from vpcdraw.topology.specs import (
+    RouteSpec,
+    RouteTableAssociationSpec,
+    SecurityGroupRuleSpec,
+    Spec,
+    SubnetSpec,
+    VpcSpec,
+)
 
 from .align import align
 from .aws import AwsError, Ec2
-from .describe import ADDRESS_TAG, TOPOLOGY_TAG, tags_of
+from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tags_of
 from .translate import Reading
 
 NOT_DRIFT = {"name"}  # Name tags: students name things their own way
 # A group found by its rules may carry any name; descriptions are free text.
 NOT_DRIFT_BY_KIND = {"security_group": {"description", "group_name"}, "security_group_rule": {"description"}}
 AWS_BUSINESS = {"default_security_group"}  # AWS's own, drift only where the drawing locks it
-PARENT = {"route": "route_table", "route_table_association": "route_table", "security_group_rule": "security_group"}
 
 
 @dataclass(frozen=True)
@@ -38,23 +45,23 @@ class DriftItem:
     attribute: str | None = None
     expected: Any = None
     actual: Any = None
-    spec: dict[str, Any] | None = field(default=None, compare=False)  # the live one, for the drift drawing
+    spec: Spec | None = field(default=None, compare=False)  # the resource itself, for the drift drawing
+    tier: str | None = field(default=None, compare=False)  # an unmanaged subnet's tier: where to draw it
 
     @property
     def owner(self) -> str:
         """The resource a part belongs to, in words ('security group private' for a rule); '' for whole ones."""
-        parent = (self.spec or {}).get(PARENT.get(self.kind, ""))
-        if not parent or self.kind == "route_table_association":
+        if self.spec is None or not self.spec.parent or isinstance(self.spec, RouteTableAssociationSpec):
             return ""
-        return f"{PARENT[self.kind].replace('_', ' ')} {_name(parent)}"
+        return f"{self.spec.PARENT.replace('_', ' ')} {_name(self.spec.parent)}"
 
     @property
     def part(self) -> str:
         """The detail without its owner: 'tcp/3306 from SG public' of 'tcp/3306 from SG public on SG private'."""
-        if self.kind == "security_group_rule" and self.spec:
+        if isinstance(self.spec, SecurityGroupRuleSpec):
             return rule_words(self.spec, on_group=False)
-        if self.kind == "route" and self.spec:
-            return f"route {self.spec.get('destination')} to {_name(self.spec.get('target'))}"
+        if isinstance(self.spec, RouteSpec):
+            return f"route {self.spec.destination} to {_name(self.spec.target)}"
         return self.detail
 
     def to_json(self) -> dict[str, Any]:
@@ -151,32 +158,31 @@ def diff(desired: Topology, reading: Reading) -> Drift:
             continue
         live = have.get(resource.address)
         if live is None:
-            parent = resource.spec.get(PARENT.get(resource.kind, ""), "")
+            parent = resource.spec.parent
             if parent and parent not in have:
                 continue  # said once, with its parent
             drift.missing.append(DriftItem(resource.kind, resource.address, describe(resource), spec=resource.spec))
             continue
-        for key, value in resource.spec.items():
-            current = live.spec.get(key)
-            if key in NOT_DRIFT | NOT_DRIFT_BY_KIND.get(resource.kind, set()) or _unknown(key, value, current):
+        wanted, current = resource.spec.to_json(), live.spec.to_json()
+        for key, value in resource.spec.values().items():
+            if key in NOT_DRIFT | NOT_DRIFT_BY_KIND.get(resource.kind, set()) or _unknown(key, value,
+                                                                                          current[key]):
                 continue
-            if isinstance(value, list):
-                value, current = sorted(value, key=repr), sorted(current or [], key=repr)
-            if value != current:
-                drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key, value,
-                                               current, spec=resource.spec))
+            if value != getattr(live.spec, key):  # tuples of addresses are sorted when made
+                drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key,
+                                               wanted[key], current[key], spec=resource.spec))
     tiers = {address(v, "subnet", s.name): s.tier for v in aligned.live.vpcs for s in v.subnets}
     for where, live in sorted(have.items()):
         if where not in want and live.kind not in AWS_BUSINESS:
-            spec = {**live.spec, "tier": tiers[where]} if where in tiers else live.spec  # where to draw it
-            drift.unmanaged.append(DriftItem(live.kind, ids.get(where) or where, describe(live), spec=spec))
+            drift.unmanaged.append(DriftItem(live.kind, ids.get(where) or where, describe(live), spec=live.spec,
+                                             tier=tiers.get(where)))
     _moved_associations(drift)
     if aligned.my_ip:
         drift.notes.append(f"my IP is {aligned.my_ip} in the account")
     return drift
 
 
-def _unknown(key: str, value: Any, current: Any) -> bool:
+def _unknown(key: str, value: object, current: object) -> bool:
     """What a read could not see, or what moves on by itself, is not drift."""
     if key == "image" and str(value).startswith("resolve:ssm:"):
         return True  # resolved to an AMI id at launch; the parameter moves on, the instance need not
@@ -185,54 +191,47 @@ def _unknown(key: str, value: Any, current: Any) -> bool:
 
 def _moved_associations(drift: Drift) -> None:
     """A subnet missing from one table and found in another is one change: the table it uses."""
-    unmanaged = {i.spec["subnet"]: i for i in drift.unmanaged if i.kind == "route_table_association" and i.spec}
+    unmanaged = {i.spec.subnet: (i, i.spec) for i in drift.unmanaged if isinstance(i.spec, RouteTableAssociationSpec)}
     for item in list(drift.missing):
-        if item.kind != "route_table_association" or not item.spec:
+        if not isinstance(item.spec, RouteTableAssociationSpec) or item.spec.subnet not in unmanaged:
             continue
-        moved = unmanaged.pop(item.spec["subnet"], None)
-        if moved is None or not moved.spec:
-            continue
+        moved, now = unmanaged.pop(item.spec.subnet)
         drift.missing.remove(item)
         drift.unmanaged.remove(moved)
         drift.changed.append(DriftItem(item.kind, item.address, item.detail, "route_table",
-                                       _name(item.spec["route_table"]), _name(moved.spec["route_table"])))
+                                       _name(item.spec.route_table), _name(now.route_table)))
 
 
 def describe(resource: Resource) -> str:
     """A resource's natural key in words, as a reviewer says it."""
-    spec, kind = resource.spec, resource.kind
+    spec = resource.spec
     short = resource.address.rsplit("/", 1)[-1]
-    if kind == "subnet":
-        return f"subnet {short} {spec.get('cidr')}"
-    if kind == "security_group_rule":
+    if isinstance(spec, SubnetSpec):
+        return f"subnet {short} {spec.cidr}"
+    if isinstance(spec, SecurityGroupRuleSpec):
         return rule_words(spec)
-    if kind == "route":
-        return (f"route {spec.get('destination')} to {_name(spec.get('target'))} in route table "
-                f"{_name(spec.get('route_table'))}")
-    if kind == "route_table_association":
-        return f"subnet {_name(spec.get('subnet'))} uses route table {_name(spec.get('route_table'))}"
-    if kind == "vpc":
-        return f"VPC {spec.get('cidr')}"
-    return f"{kind.replace('_', ' ')} {short}"
+    if isinstance(spec, RouteSpec):
+        return f"route {spec.destination} to {_name(spec.target)} in route table {_name(spec.route_table)}"
+    if isinstance(spec, RouteTableAssociationSpec):
+        return f"subnet {_name(spec.subnet)} uses route table {_name(spec.route_table)}"
+    if isinstance(spec, VpcSpec):
+        return f"VPC {spec.cidr}"
+    return f"{resource.kind.replace('_', ' ')} {short}"
 
 
-def rule_words(spec: dict[str, Any], on_group: bool = True) -> str:
+def rule_words(spec: SecurityGroupRuleSpec, on_group: bool = True) -> str:
     """`tcp/22 from 0.0.0.0/0 on SG private` (without ` on SG private` when not `on_group`)."""
-    protocol = protocol_name(spec["protocol"]) or str(spec["protocol"])
-    if protocol == "all":
+    ports = port_text(spec.protocol, spec.from_port, spec.to_port)
+    if ports == "all":
         ports = "all traffic"
-    elif spec["from_port"] == spec["to_port"]:
-        ports = f"{protocol}/{spec['from_port']}"
-    else:
-        ports = f"{protocol}/{spec['from_port']}-{spec['to_port']}"
-    peer = spec["peer"]
-    if spec["peer_kind"] == "security_group":
+    peer = spec.peer
+    if spec.peer_kind == "security_group":
         peer = f"SG {_name(peer)}"
     elif peer == MY_IP_MARK:
         peer = "my IP"
-    side = "from" if spec["direction"] == "ingress" else "to"
-    return f"{ports} {side} {peer}" + (f" on SG {_name(spec['security_group'])}" if on_group else "")
+    side = "from" if spec.direction == "ingress" else "to"
+    return f"{ports} {side} {peer}" + (f" on SG {_name(spec.security_group)}" if on_group else "")
 
 
-def _name(address: Any) -> str:
-    return str(address).rsplit("/", 1)[-1] if address else "(none)"
+def _name(address: str | None) -> str:
+    return address.rsplit("/", 1)[-1] if address else "(none)"

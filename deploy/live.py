@@ -8,30 +8,31 @@ model is foreign: reported, never changed.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 from vpcdraw.topology.address import address
 from vpcdraw.topology.graph import Resource, resources
 from vpcdraw.topology.model import Topology
+from vpcdraw.topology.specs import (
+    DefaultSecurityGroupSpec,
+    ElasticIpSpec,
+    InternetGatewaySpec,
+    SecurityGroupRuleSpec,
+    SecurityGroupSpec,
+)
 
 from .align import align
 from .aws import Ec2
-from .describe import (  # noqa: F401 (the tags and reads others import from here)
-    ADDRESS_TAG,
-    KIND_OF_CALL,
-    TOPOLOGY_TAG,
-    describe_inside,
-    rules_of,
-    tag_specification,
-    tags_of,
-    tolerant,
-)
+from .describe import describe_inside, tolerant
+from .families import TAGGABLE
+from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification, tags_of  # noqa: F401 (others import them here)
 
-TAGGABLE = {"vpc", "subnet", "internet_gateway", "nat_gateway", "elastic_ip", "route_table", "security_group",
-            "network_acl", "instance"}
-PARENT_KEY = {"route": "route_table", "route_table_association": "route_table", "security_group_rule": "security_group"}
+if TYPE_CHECKING:
+    from .translate import Reading
 
 
 @dataclass
@@ -94,19 +95,20 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
     for item in elastic_ips:
         tags = tags_of(item)
         if item["AllocationId"] not in live.ids.values() and tags.get(ADDRESS_TAG):
-            live.add(Resource(tags[ADDRESS_TAG], "elastic_ip", {"name": tags.get("Name", "")}),
+            live.add(Resource(tags[ADDRESS_TAG], ElasticIpSpec(tags.get("Name", ""))),
                      item["AllocationId"], owned=True, owner=topology)
     for gateway in ours:
         tags = tags_of(gateway)
         if gateway["InternetGatewayId"] not in live.ids.values() and tags.get(ADDRESS_TAG):
             attached = [a["VpcId"] for a in gateway.get("Attachments", [])]
             vpc = next((chosen.get(v) for v in attached if chosen.get(v)), None)
-            live.add(Resource(tags[ADDRESS_TAG], "internet_gateway", {"vpc": vpc, "name": tags.get("Name", "")}),
+            live.add(Resource(tags[ADDRESS_TAG], InternetGatewaySpec(vpc, tags.get("Name", ""))),
                      gateway["InternetGatewayId"], owned=True, owner=topology)
     return live
 
 
-def _place(live: Live, topology: str, wanted: dict[str, Resource], reading: Any, model: Topology | None) -> None:
+def _place(live: Live, topology: str, wanted: dict[str, Resource], reading: Reading, model: Topology | None
+           ) -> None:
     """The translated VPCs as resources under the model's addresses; unmatched things of others are foreign."""
     pinned = {a for a, tags in reading.tags.items() if tags.get(TOPOLOGY_TAG) == topology and tags.get(ADDRESS_TAG)}
     seen = align(model, reading.topology, pinned=pinned).live if model is not None else reading.topology
@@ -118,36 +120,37 @@ def _place(live: Live, topology: str, wanted: dict[str, Resource], reading: Any,
         owner = tags.get(TOPOLOGY_TAG) if tags else None
         owned = tags is not None and owner == topology and bool(tags.get(ADDRESS_TAG))
         aws_id = reading.ids.get(old.address, "")
-        parent = new.spec.get(PARENT_KEY.get(new.kind, ""), "")
-        if new.kind in PARENT_KEY and parent not in kept:
+        parent = new.spec.parent
+        if parent and parent not in kept:
             continue  # a part of something foreign
         if new.kind in TAGGABLE and new.kind != "vpc" and new.address not in wanted and not owned:
             name = (tags or {}).get("Name", "") or aws_id
-            live.foreign.append((new.kind, aws_id, f"{name} {new.spec['cidr']}" if "cidr" in new.spec else name))
+            cidr = getattr(new.spec, "cidr", None)
+            live.foreign.append((new.kind, aws_id, f"{name} {cidr}" if cidr else name))
             continue
         live.add(_as_aws_has_it(new, tags, reading, old.address, wanted), aws_id, owned, owner)
         kept.add(new.address)
     for where, resource in wanted.items():
-        if resource.kind == "default_security_group" and resource.spec["vpc"] in kept:
+        if isinstance(resource.spec, DefaultSecurityGroupSpec) and resource.spec.vpc in kept:
             vpc = next(v for v in seen.vpcs if address(v.name, "security_group", "default") == where)
             group = reading.ids.get(where, "")  # the caller names the VPCs, so the translation used this address
             if group:
-                live.add(Resource(where, "default_security_group",
-                                  {"vpc": resource.spec["vpc"], "locked": vpc.lock_default_security_group}),
+                live.add(Resource(where, DefaultSecurityGroupSpec(resource.spec.vpc, vpc.lock_default_security_group)),
                          group, owned=False)
 
 
-def _as_aws_has_it(resource: Resource, tags: Any, reading: Any, old: str, wanted: dict[str, Resource]) -> Resource:
+def _as_aws_has_it(resource: Resource, tags: Mapping[str, str] | None, reading: Reading, old: str,
+                   wanted: dict[str, Resource]) -> Resource:
     """The resource with what the model cannot carry as AWS has it: the Name tag and the GroupName."""
-    spec = dict(resource.spec)
-    if "name" in spec and tags is not None:
-        spec["name"] = tags.get("Name", "")
-    if resource.kind == "security_group" and old in reading.group_names:
-        spec["group_name"] = reading.group_names[old]
-    if resource.kind == "elastic_ip" and resource.address in wanted and tags is None:
-        spec["name"] = wanted[resource.address].spec["name"]  # made with a NAT by hand: its tags were not read
-    if resource.kind == "security_group_rule" and spec["peer_kind"] == "security_group" and not spec["description"]:
-        drawn = wanted.get(resource.address)
-        if drawn is not None:
-            spec["description"] = drawn.spec["description"]  # moto drops these descriptions; AWS keeps them
-    return Resource(resource.address, resource.kind, spec, resource.after)
+    spec = resource.spec
+    if tags is not None:
+        spec = spec.named(tags.get("Name", ""))
+    if isinstance(spec, SecurityGroupSpec) and old in reading.group_names:
+        spec = dataclasses.replace(spec, group_name=reading.group_names[old])
+    drawn = wanted[resource.address].spec if resource.address in wanted else None
+    if isinstance(spec, ElasticIpSpec) and drawn is not None and tags is None:
+        spec = drawn  # made with a NAT by hand: its tags were not read
+    if isinstance(spec, SecurityGroupRuleSpec) and isinstance(drawn, SecurityGroupRuleSpec) \
+            and spec.peer_kind == "security_group" and not spec.description:
+        spec = dataclasses.replace(spec, description=drawn.description)  # moto drops these; AWS keeps them
+    return Resource(resource.address, spec, resource.after)

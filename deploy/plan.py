@@ -9,52 +9,66 @@ replace or a delete) and changes its parts like any others. Another topology's r
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource, dependency_graph, rule_address, rule_key
+from vpcdraw.topology.specs import PARTS, DefaultSecurityGroupSpec, SecurityGroupRuleSpec, Spec
 
+from .families import TAGGABLE, family
 from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live
 
-# What AWS cannot change in place: a different value means delete and create again.
-REPLACED_BY: dict[str, tuple[str, ...]] = {
-    "vpc": ("cidr",),
-    "subnet": ("vpc", "cidr", "az"),
-    "security_group": ("vpc", "group_name", "description"),
-    "route_table": ("vpc",),
-    "nat_gateway": ("subnet", "elastic_ip"),
-    "instance": ("subnet", "instance_type", "image", "public_ip"),
-    "route_table_association": ("route_table", "subnet"),
-}
-# Parts of a resource that live and die with it: deleted when the model drops them, whoever made them.
-PARENT_KEY = {"route": "route_table", "route_table_association": "route_table",
-              "security_group_rule": "security_group"}
+Op = Literal["create", "update", "delete", "replace", "adopt"]
 SYMBOL = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "adopt": "<="}
-# What vpcdraw can tag, and so adopt, in containment order: what holds a resource is decided before it.
-TAGGABLE = ("vpc", "subnet", "internet_gateway", "route_table", "security_group", "network_acl", "nat_gateway",
-            "instance", "elastic_ip")
 
 
 @dataclass(frozen=True)
 class Action:
-    """One step of a plan (`op` is create, update, delete, replace or adopt); `reason` is for people only.
+    """One step of a plan, as data apply acts on; `reason` is for people only.
 
-    An adopt action tags the live resource `aws_id` as this topology's: `before` and `after` are its tags.
+    `before` is the resource as the account has it (update, replace, delete, adopt), `after` as the model
+    has it (create, update, replace, adopt); `changed` names the fields that differ and `forces_replace`
+    those of them AWS cannot change in place. An adopt tags the live resource `aws_id` as this topology's:
+    `tags_before` and `tags_after` are its tags.
     """
 
-    op: str
-    kind: str
+    op: Op
     address: str
     reason: str
-    before: dict[str, Any] | None = None
-    after: dict[str, Any] | None = None
+    before: Spec | None = None
+    after: Spec | None = None
+    changed: tuple[str, ...] = ()
+    forces_replace: tuple[str, ...] = ()
     aws_id: str | None = None
+    tags_before: dict[str, str] = field(default_factory=dict, compare=False)
+    tags_after: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def spec(self) -> Spec:
+        """The spec the action is about: the model's, or the account's for a delete."""
+        found = self.after or self.before
+        if found is None:
+            raise VpcdrawError(f"the {self.op} of {self.address} holds no resource")
+        return found
+
+    @property
+    def kind(self) -> str:
+        return self.spec.KIND
 
     def to_json(self) -> dict[str, Any]:
-        """The action as JSON-ready data (with `id` when it acts on a resource vpcdraw did not create)."""
-        data = {"op": self.op, "kind": self.kind, "address": self.address, "reason": self.reason,
-                "before": self.before, "after": self.after}
+        """The action as JSON-ready data: whole specs for a create or delete, the changed fields for an
+        update or replace, the tags for an adopt (with `id` when it acts on a resource vpcdraw did not create)."""
+        before: dict[str, Any] | None = self.before.to_json() if self.before else None
+        after: dict[str, Any] | None = self.after.to_json() if self.after else None
+        if self.op == "adopt":
+            before, after = self.tags_before, self.tags_after
+        elif self.changed and before is not None and after is not None:
+            before = {k: before[k] for k in self.changed}
+            after = {k: after[k] for k in self.changed}
+        data: dict[str, Any] = {"op": self.op, "kind": self.kind, "address": self.address, "reason": self.reason,
+                                "before": before, "after": after}
         if self.aws_id is not None:
             data["id"] = self.aws_id
         return data
@@ -77,7 +91,7 @@ class Plan:
     topology: str = ""  # whose tags what is created or adopted carries
     desired: tuple[Resource, ...] = ()  # the model's resources, for the creates' own needs
     ids: dict[str, str] = field(default_factory=dict)  # the AWS ids the actions act on
-    current: dict[str, Resource] = field(default_factory=dict)  # what is replaced, as it is now
+    current: dict[str, Resource] = field(default_factory=dict)  # what is deleted or replaced, as it is now
 
     @property
     def changes(self) -> bool:
@@ -117,30 +131,29 @@ def make_plan(desired: list[Resource], live: Live, *, topology: str | None = Non
         have = view.resources.get(resource.address)
         if have is None:
             reason = "not in the account"
-            if resource.kind == "security_group_rule" and resource.spec["security_group"] not in view.resources \
-                    and resource.spec["direction"] == "egress" and resource.address.endswith("/all/0.0.0.0/0"):
+            spec = resource.spec
+            if isinstance(spec, SecurityGroupRuleSpec) and spec.security_group not in view.resources \
+                    and spec.is_default_egress:
                 reason = "AWS's default egress rule, made with the new group"
-            ops[resource.address] = Action("create", resource.kind, resource.address, reason, None, resource.spec)
+            ops[resource.address] = Action("create", resource.address, reason, after=resource.spec)
             continue
-        changed = _compared(resource, have, resource.address in adopts)
+        changed = tuple(_compared(resource, have, resource.address in adopts))
         if not changed:
             continue
-        before = {k: have.spec.get(k) for k in changed}
-        after = {k: resource.spec.get(k) for k in changed}
-        replaced = [k for k in changed if k in REPLACED_BY.get(resource.kind, ())]
-        foreign = resource.address not in view.owned and resource.kind not in PARENT_KEY
+        replaced = tuple(k for k in changed if k in family(resource.kind).REPLACED_BY)
+        foreign = resource.address not in view.owned and resource.kind not in PARTS
         if foreign and replaced:
             notes.append(_not_replaced(resource, have, view.ids[resource.address], replaced))
         elif foreign and resource.kind in TAGGABLE:  # only what we own is changed
             notes.append(f"{resource.kind.replace('_', ' ')} {resource.address} ({view.ids[resource.address]}) "
                          "differs from the model, but vpcdraw did not create it; left alone")
         elif replaced:
-            words = ", ".join(f"{k} {have.spec.get(k)!r} -> {resource.spec.get(k)!r}" for k in replaced)
-            ops[resource.address] = Action("replace", resource.kind, resource.address,
-                                           f"AWS cannot change {words} in place", before, after)
+            words = ", ".join(f"{k} {_value(have, k)!r} -> {_value(resource, k)!r}" for k in replaced)
+            ops[resource.address] = Action("replace", resource.address, f"AWS cannot change {words} in place",
+                                           have.spec, resource.spec, changed, replaced)
         else:
-            words = ", ".join(f"{k} {have.spec.get(k)!r} -> {resource.spec.get(k)!r}" for k in changed)
-            ops[resource.address] = Action("update", resource.kind, resource.address, words, before, after)
+            words = ", ".join(f"{k} {_value(have, k)!r} -> {_value(resource, k)!r}" for k in changed)
+            ops[resource.address] = Action("update", resource.address, words, have.spec, resource.spec, changed)
     _cascade_replacements(desired, view, ops)
     deletes: dict[str, Action] = {}
     plan = Plan(notes=notes, blocked=scope.blocked, left_alone=scope.hidden, advice=scope.advice(),
@@ -149,12 +162,12 @@ def make_plan(desired: list[Resource], live: Live, *, topology: str | None = Non
     for address, have in view.resources.items():
         if address in want:
             continue
-        parent = have.spec.get(PARENT_KEY.get(have.kind, ""), "")
+        parent = have.spec.parent
         if address in view.owned:
-            deletes[address] = Action("delete", have.kind, address, "not in the model", have.spec, None)
+            deletes[address] = Action("delete", address, "not in the model", before=have.spec)
         elif parent and (parent in view.owned or parent in want):
-            if parent in want or not _dies_with_parent(have):
-                deletes[address] = Action("delete", have.kind, address, "not in the model", have.spec, None)
+            if parent in want or not family(have.kind).dies_with_parent(have.spec):
+                deletes[address] = Action("delete", address, "not in the model", before=have.spec)
         else:
             plan.notes.append(f"{have.kind.replace('_', ' ')} {address} ({view.ids[address]}) was not created by "
                               "vpcdraw; left alone")
@@ -171,8 +184,12 @@ def make_plan(desired: list[Resource], live: Live, *, topology: str | None = Non
     return plan
 
 
-def _not_replaced(resource: Resource, have: Resource, aws_id: str, keys: list[str]) -> str:
-    words = ", ".join(f"{k} {have.spec.get(k)!r}, not {resource.spec.get(k)!r}" for k in keys)
+def _value(resource: Resource, key: str) -> object:
+    return getattr(resource.spec, key)
+
+
+def _not_replaced(resource: Resource, have: Resource, aws_id: str, keys: tuple[str, ...]) -> str:
+    words = ", ".join(f"{k} {_value(have, k)!r}, not {_value(resource, k)!r}" for k in keys)
     return (f"{resource.kind.replace('_', ' ')} {resource.address} ({aws_id}) has {words}, but vpcdraw did not "
             "create it, so it will not replace it; change it by hand")
 
@@ -182,7 +199,7 @@ def _compared(resource: Resource, have: Resource, adopted: bool = False) -> list
     changed = _differences(resource, have)
     if adopted:
         changed = [k for k in changed if k != "name"]
-    if resource.kind == "security_group" and have.spec.get("group_name") != resource.spec.get("group_name"):
+    if resource.kind == "security_group" and _value(have, "group_name") != _value(resource, "group_name"):
         # Only an adopted group can be named apart from its address: AWS cannot rename a group or change
         # its description, and they are labels, so they are kept rather than the group replaced.
         changed = [k for k in changed if k not in ("group_name", "description")]
@@ -200,9 +217,9 @@ def named(aws_id: str, name: str) -> str:
 
 def _who(aws_id: str, have: Resource) -> str:
     """A live resource as a person finds it in the console: its id and Name tag (a group also by its name)."""
-    label = str(have.spec.get("name") or "")
+    label = have.spec.label
     if have.kind == "security_group" and not label:
-        return f"{aws_id} (group name {have.spec.get('group_name')!r}, no Name tag)"
+        return f"{aws_id} (group name {_value(have, 'group_name')!r}, no Name tag)"
     return named(aws_id, label)
 
 
@@ -234,19 +251,19 @@ class _Scope:
                                   "not in the model (listed below): vpcdraw leaves them alone, so destroy cannot "
                                   "delete the VPC while they are there")
         for address, have in live.resources.items():  # the parts of what is left alone stay with it
-            parent = have.spec.get(PARENT_KEY.get(have.kind, "")) or (
-                have.spec.get("vpc") if have.kind == "default_security_group" else None)
+            parent = have.spec.vpc if isinstance(have.spec, DefaultSecurityGroupSpec) else have.spec.parent
             if parent in self.hidden:
                 self.hidden.add(address)
         resources = {a: r for a, r in live.resources.items() if a not in self.hidden}
         ids = {a: i for a, i in live.ids.items() if a not in self.hidden}
         for address, have in list(resources.items()):
-            peer = have.spec.get("peer") if have.spec.get("peer_kind") == "security_group" else None
-            if peer in self.hidden:  # a rule naming a group left alone names that group, not ours
-                spec = {**have.spec, "peer": live.ids[peer]}
-                moved = rule_address(spec["security_group"], spec["direction"], rule_key(spec))
+            rule = have.spec
+            if isinstance(rule, SecurityGroupRuleSpec) and rule.peer_kind == "security_group" \
+                    and rule.peer in self.hidden:  # a rule naming a group left alone names that group, not ours
+                spec = dataclasses.replace(rule, peer=live.ids[rule.peer])
+                moved = rule_address(spec.security_group, spec.direction, rule_key(spec))
                 self.hidden.add(address)
-                resources[moved], ids[moved] = Resource(moved, have.kind, spec), ids.pop(address)
+                resources[moved], ids[moved] = Resource(moved, spec), ids.pop(address)
                 del resources[address]
         self.view = Live(resources=resources, ids=ids, owned=self.managed - self.hidden, owners=dict(live.owners),
                          foreign=live.foreign, main_route_tables=live.main_route_tables,
@@ -255,9 +272,10 @@ class _Scope:
     def container(self, have: Resource) -> str | None:
         """The address of what holds a resource: its VPC, its subnet, or (an Elastic IP) the NAT using it."""
         if have.kind == "elastic_ip":
-            return next((a for a, r in self.live.resources.items() if r.kind == "nat_gateway"
-                         and r.spec.get("elastic_ip") == have.address), None)
-        return have.spec.get("subnet") if have.kind in ("nat_gateway", "instance") else have.spec.get("vpc")
+            return next((a for a, r in self.live.resources.items()
+                         if getattr(r.spec, "elastic_ip", None) == have.address), None)
+        holder = getattr(have.spec, "subnet" if have.kind in ("nat_gateway", "instance") else "vpc", None)
+        return str(holder) if holder else None
 
     def decide(self, address: str) -> None:
         live, have, resource = self.live, self.live.resources[address], self.want.get(address)
@@ -271,7 +289,7 @@ class _Scope:
         who = _who(aws_id, have)
         owner = live.owners.get(address)
         theirs = owner is not None and owner != self.topology
-        replaced = [k for k in _compared(resource, have) if k in REPLACED_BY.get(have.kind, ())]
+        replaced = tuple(k for k in _compared(resource, have) if k in family(have.kind).REPLACED_BY)
         if self.adopt and not theirs and not replaced:
             self.adopts[address] = self.adoption(resource, have, aws_id, owner)
             self.managed.add(address)
@@ -280,7 +298,7 @@ class _Scope:
         if replaced:
             self.notes.append(_not_replaced(resource, have, aws_id, replaced))
         in_the_way = self.in_the_way(resource, have)
-        differs = ", ".join(f"{k} {have.spec.get(k)!r}, not {resource.spec.get(k)!r}" for k in replaced)
+        differs = ", ".join(f"{k} {_value(have, k)!r}, not {_value(resource, k)!r}" for k in replaced)
         if theirs:
             why = (f"belongs to topology {owner!r} (its {TOPOLOGY_TAG} tag), and vpcdraw never adopts another "
                    "topology's resources, not even with --adopt")
@@ -302,19 +320,20 @@ class _Scope:
 
     def in_the_way(self, resource: Resource, have: Resource) -> str:
         """How a look-alike stops ours from being created beside it (AWS would refuse), or ''."""
-        spec, vpc = resource.spec, resource.spec.get("vpc")
-        if have.spec.get("vpc") != vpc:
+        vpc = getattr(resource.spec, "vpc", None)
+        if getattr(have.spec, "vpc", None) != vpc:
             return ""
         if resource.kind == "subnet":
-            return f"already has the CIDR {spec['cidr']} in {vpc}"  # InvalidSubnet.Conflict
-        if resource.kind == "security_group" and have.spec.get("group_name") == spec["group_name"]:
-            return f"already has the group name {spec['group_name']!r} in {vpc}"  # InvalidGroup.Duplicate
+            return f"already has the CIDR {_value(resource, 'cidr')} in {vpc}"  # InvalidSubnet.Conflict
+        group_name = getattr(resource.spec, "group_name", None)
+        if resource.kind == "security_group" and getattr(have.spec, "group_name", None) == group_name:
+            return f"already has the group name {group_name!r} in {vpc}"  # InvalidGroup.Duplicate
         if resource.kind == "internet_gateway" and vpc:
             return f"is already attached to {vpc}, which takes one internet gateway,"
         return ""
 
     def adoption(self, resource: Resource, have: Resource, aws_id: str, owner: str | None) -> Action:
-        name, old = str(resource.spec.get("name") or ""), str(have.spec.get("name") or "")
+        name, old = resource.spec.label, have.spec.label
         before = {"Name": old} if old else {}
         if owner is not None:
             before[TOPOLOGY_TAG] = owner
@@ -324,10 +343,11 @@ class _Scope:
         words = [f"{_who(aws_id, have)}, made outside vpcdraw: tags only"]
         if old != name:
             words.append(f"Name {old!r} -> {name!r}" if old else f"Name {name!r} added")
-        group_name = have.spec.get("group_name")
-        if resource.kind == "security_group" and group_name != resource.spec["group_name"]:
+        group_name = getattr(have.spec, "group_name", None)
+        if resource.kind == "security_group" and group_name != _value(resource, "group_name"):
             words.append(f"it keeps its group name {group_name!r} and description, which AWS cannot change")
-        return Action("adopt", resource.kind, resource.address, "; ".join(words), before, after, aws_id)
+        return Action("adopt", resource.address, "; ".join(words), have.spec, resource.spec, aws_id=aws_id,
+                      tags_before=before, tags_after=after)
 
     def advice(self) -> str:
         """What to do about `blocked`, for the end of the sentence."""
@@ -339,23 +359,15 @@ class _Scope:
         return "change the model or the account"
 
 
-def _dies_with_parent(resource: Resource) -> bool:
-    """Whether deleting its parent removes it anyway (routes and plain rules), so no call of its own is needed."""
-    return resource.kind == "route" or (resource.kind == "security_group_rule"
-                                        and resource.spec.get("peer_kind") != "security_group")
-
-
 def _differences(wanted: Resource, have: Resource) -> list[str]:
     changed = []
-    for key, value in wanted.spec.items():
-        current = have.spec.get(key)
+    for key, value in wanted.spec.values().items():
+        current = getattr(have.spec, key)
         if key == "image" and str(value).startswith("resolve:ssm:"):
             continue  # resolved to an AMI id at launch; the parameter moves on, the instance need not
         if key == "name" and same_name(wanted, current):
             continue
-        if isinstance(value, list):
-            value, current = sorted(value, key=repr), sorted(current or [], key=repr)
-        if value != current:
+        if value != current:  # tuples of addresses are sorted when made
             changed.append(key)
     return changed
 
@@ -365,7 +377,7 @@ def same_name(wanted: Resource, name_tag: object) -> bool:
 
     vpcdraw writes the label and the resource's name; a student's own Name tag that is the label is kept.
     """
-    value = str(wanted.spec.get("name") or "")
+    value = wanted.spec.label
     short = wanted.address.rsplit("/", 1)[-1]
     return name_tag == value or (value.endswith(f" {short}") and name_tag == value.removesuffix(f" {short}"))
 
@@ -375,14 +387,14 @@ def _cascade_replacements(desired: list[Resource], live: Live, ops: dict[str, Ac
     import networkx as nx
 
     graph = dependency_graph(desired)
+    want = {r.address: r for r in desired}
     for address in [a for a, action in ops.items() if action.op == "replace"]:
         for dependent in sorted(nx.descendants(graph, address)):
             current = ops.get(dependent)
-            foreign = dependent not in live.owned and graph.nodes[dependent]["kind"] not in PARENT_KEY
+            foreign = dependent not in live.owned and graph.nodes[dependent]["kind"] not in PARTS
             if dependent in live.resources and not foreign and (current is None or current.op == "update"):
-                kind = graph.nodes[dependent]["kind"]
-                ops[dependent] = Action("replace", kind, dependent, f"{address} is replaced",
-                                        live.resources[dependent].spec, None)
+                ops[dependent] = Action("replace", dependent, f"{address} is replaced",
+                                        live.resources[dependent].spec, want[dependent].spec)
 
 
 def _order(items: list[Resource], reverse: bool = False) -> list[str]:

@@ -20,13 +20,15 @@ from vpcdraw.topology.builder import SecurityGroupBuilder, TopologyBuilder, VpcB
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import resources, rule_key
 from vpcdraw.topology.model import ANYWHERE_CIDR, DEFAULT_EGRESS, TIERS, Tier, Topology
+from vpcdraw.topology.ports import port_text, protocol_name
 from vpcdraw.topology.roles import group_tier, named_tier
+from vpcdraw.topology.specs import RouteSpec, SecurityGroupRuleSpec
 from vpcdraw.topology.validate.problem import valid_name
 
 from .aws import AwsError, Ec2
-from .describe import ADDRESS_TAG, TOPOLOGY_TAG, describe_inside, tags_of, tolerant
+from .describe import describe_inside, tolerant
+from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tags_of
 
-PROTOCOLS = {"-1": "all", "tcp": "tcp", "6": "tcp", "udp": "udp", "17": "udp", "icmp": "icmp", "1": "icmp"}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _AWS_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
 TARGETS = {"igw-": "an internet gateway", "vgw-": "a VPN gateway", "pcx-": "a VPC peering connection",
@@ -133,10 +135,10 @@ def _rule_ids(topology: Topology, out: _Out) -> None:
     """Rules, routes and associations have no ids of their own in one read: name them by their parent's."""
     for resource in resources(topology):
         spec = resource.spec
-        if resource.kind == "security_group_rule" and spec["security_group"] in out.ids:
-            out.ids[resource.address] = f"{out.ids[spec['security_group']]} {spec['direction']} {rule_key(spec)}"
-        elif resource.kind == "route" and spec["route_table"] in out.ids:
-            out.ids[resource.address] = f"{out.ids[spec['route_table']]}|{spec['destination']}"
+        if isinstance(spec, SecurityGroupRuleSpec) and spec.security_group in out.ids:
+            out.ids[resource.address] = f"{out.ids[spec.security_group]} {spec.direction} {rule_key(spec)}"
+        elif isinstance(spec, RouteSpec) and spec.route_table in out.ids:
+            out.ids[resource.address] = f"{out.ids[spec.route_table]}|{spec.destination}"
 
 
 def _ascii(text: str) -> str:
@@ -489,7 +491,7 @@ class _Vpc:
                                      f"{_rule_words(rule)}, which vpcdraw does not model; left out")
 
     def rule(self, group: SecurityGroupBuilder, direction: str, rule: dict[str, Any], name: str) -> None:
-        protocol = PROTOCOLS.get(str(rule["IpProtocol"]))
+        protocol = protocol_name(rule["IpProtocol"])
         referenced = rule.get("ReferencedGroupInfo", {}).get("GroupId")
         words = f"{direction} rule {_rule_words(rule)} of SG {name} ({rule['GroupId']})"
         if protocol is None:
@@ -504,13 +506,7 @@ class _Vpc:
             what = "IPv6" if rule.get("CidrIpv6") else "a prefix list"
             self.out.warnings.append(f"{words} is for {what}, which vpcdraw does not model; left out")
             return
-        low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
-        if protocol == "all":
-            ports = "all"
-        elif protocol == "icmp":
-            ports = "icmp" if low == -1 else f"icmp/{low}"
-        else:
-            ports = f"{protocol}/{low}" if low == high else f"{protocol}/{low}-{high}"
+        ports = port_text(protocol, rule.get("FromPort", -1), rule.get("ToPort", -1))
         block = rule.get("CidrIpv4", "")
         if referenced:
             peer = sg(self.group_names[referenced])
@@ -543,7 +539,7 @@ class _Vpc:
             for entry in sorted(acl.get("Entries", []), key=lambda e: (e["Egress"], e["RuleNumber"])):
                 if entry["RuleNumber"] in IMPLICIT_DENY:
                     continue  # the implicit deny every ACL ends with (32768 for IPv6)
-                protocol = PROTOCOLS.get(str(entry["Protocol"]))
+                protocol = protocol_name(entry["Protocol"])
                 if protocol is None or not entry.get("CidrBlock"):
                     what = "is for IPv6, which" if entry.get("Ipv6CidrBlock") else "uses a protocol"
                     self.out.warnings.append(f"{_entry_words(entry, protocol)} of network ACL {name} "
@@ -617,9 +613,8 @@ def _aws_default_rule(rule: dict[str, Any], default_group: str) -> bool:
 
 
 def _rule_words(rule: dict[str, Any]) -> str:
-    protocol = PROTOCOLS.get(str(rule["IpProtocol"]), str(rule["IpProtocol"]))
-    low, high = rule.get("FromPort", -1), rule.get("ToPort", -1)
-    ports = "all traffic" if protocol == "all" else f"{protocol}/{low}" + ("" if low == high else f"-{high}")
+    ports = port_text(str(rule["IpProtocol"]), rule.get("FromPort", -1), rule.get("ToPort", -1))
+    ports = "all traffic" if ports == "all" else ports
     peer = (rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("PrefixListId")
             or f"SG {rule.get('ReferencedGroupInfo', {}).get('GroupId', '?')}")
     return f"{ports} {'to' if rule.get('IsEgress') else 'from'} {peer}"
@@ -638,11 +633,8 @@ def _entry_words(entry: dict[str, Any], protocol: str | None) -> str:
 
 
 def _acl_ports(protocol: str, entry: dict[str, Any]) -> str:
-    if protocol == "all":
-        return "all"
     if protocol == "icmp":
         code = entry.get("IcmpTypeCode", {})
-        return "icmp" if code.get("Type", -1) == -1 else f"icmp/{code['Type']}"
+        return port_text(protocol, code.get("Type", -1), code.get("Code", -1))
     span = entry.get("PortRange", {})
-    low, high = span.get("From", 0), span.get("To", 65535)
-    return f"{protocol}/{low}" if low == high else f"{protocol}/{low}-{high}"
+    return port_text(protocol, span.get("From", 0), span.get("To", 65535))

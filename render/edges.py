@@ -10,6 +10,7 @@ from dataclasses import replace
 from vpcdraw.topology.address import address
 from vpcdraw.topology.graph import rule_address, rule_key, rule_spec
 from vpcdraw.topology.model import ANYWHERE_CIDR, DEFAULT_EGRESS, Peer, Rule, SecurityGroup, Vpc
+from vpcdraw.topology.specs import Direction
 
 from .layout import INTERNET, LEVEL, MAX_LABELS, MY_IP, Edge, Node, Overlay, UnmanagedRule, counted, subnet_endpoint
 
@@ -91,7 +92,7 @@ class RuleEdges:
                 if draw(vpc, extra.rule, targets, "unmanaged"):
                     self.drawn_rules.add(extra)
 
-    def missing_rule(self, vpc: Vpc, group: str, direction: str, rule: Rule) -> str:
+    def missing_rule(self, vpc: Vpc, group: str, direction: Direction, rule: Rule) -> str:
         """The address the drift names this rule missing by ("" when it is there): the rule's, or its group's."""
         candidates = [rule]
         if rule.peer.kind == "my_ip" and self.my_ip:  # the diff compared the rule with my IP filled in

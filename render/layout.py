@@ -10,11 +10,11 @@ import ipaddress
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Literal
 
 from vpcdraw.topology.address import address, vpc_address
 from vpcdraw.topology.model import TIERS, Instance, NatGateway, RouteTable, Rule, SecurityGroup, Subnet, Topology, Vpc
 from vpcdraw.topology.regions import zone_name
+from vpcdraw.topology.specs import Direction
 
 INTERNET = "internet"
 MY_IP = "my-ip"
@@ -101,7 +101,7 @@ class UnmanagedRule:
     """A rule in the account, on a security group of the drawing, that the drawing does not have."""
 
     security_group: str  # the group's address in the drawing, such as vpc/main/security_group/private
-    direction: Literal["ingress", "egress"]
+    direction: Direction
     rule: Rule
 
     @property

@@ -47,3 +47,18 @@ def test_a_file_with_the_old_import_gets_one_sentence(cli, tmp_path: Path) -> No
     assert result.err == (f"vpcdraw: error: {old} line 2: vpcdraw is installed as one package now; write "
                           "`from vpcdraw import TopologyBuilder, anywhere, my_ip, sg` instead of "
                           "`from topology`\n")
+
+
+def test_every_package_folder_is_installed() -> None:
+    """A new folder of modules (such as deploy/families) must be in pyproject's package list, or a
+    non-editable install leaves it out."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    folders = {f"vpcdraw.{name}": ROOT / name for name in BARE} | {"vpcdraw": ROOT / "vpcdraw"}
+    found = set()
+    for package, folder in folders.items():
+        for init in folder.glob("**/__init__.py"):
+            found.add(".".join([package, *init.parent.relative_to(folder).parts]))
+    assert found == set(config["packages"])
+    assert {f"vpcdraw.{name}": name for name in BARE} == config["package-dir"]

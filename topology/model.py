@@ -54,13 +54,9 @@ class Rule:
     @property
     def port_text(self) -> str:
         """The rule's protocol and ports as people write them: `tcp/8080`, `tcp/1024-2048`, `all`."""
-        if self.protocol == "all":
-            return "all"
-        if self.protocol == "icmp":
-            return "icmp" if self.from_port in (None, -1) else f"icmp/{self.from_port}"
-        if self.from_port == self.to_port:
-            return f"{self.protocol}/{self.from_port}"
-        return f"{self.protocol}/{self.from_port}-{self.to_port}"
+        from .ports import port_text
+
+        return port_text(self.protocol, self.from_port, self.to_port)
 
 
 DEFAULT_EGRESS = Rule("all", None, None, Peer("cidr", ANYWHERE_CIDR))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vpcdraw.topology.graph import MY_IP_MARK
 from vpcdraw.topology.model import TIERS, Peer, Rule, Subnet
 from vpcdraw.topology.ports import PROTOCOL_NAMES
 from vpcdraw.topology.regions import REGION_ZONES
+from vpcdraw.topology.specs import SecurityGroupRuleSpec, SubnetSpec
 
 if TYPE_CHECKING:
     from vpcdraw.deploy.diff import Drift, DriftItem
@@ -51,8 +52,8 @@ def drift_overlay(found: Drift) -> Overlay:
     subnets: list[tuple[str, Subnet]] = []
     others: list[str] = []
     for item in found.unmanaged:
-        rule = unmanaged_rule(item.spec) if item.kind == "security_group_rule" and item.spec else None
-        subnet = unmanaged_subnet(item) if item.kind == "subnet" and item.spec else None
+        rule = unmanaged_rule(item.spec) if isinstance(item.spec, SecurityGroupRuleSpec) else None
+        subnet = unmanaged_subnet(item)
         if rule is not None:
             rules.append(rule)
         elif subnet is not None:
@@ -62,42 +63,39 @@ def drift_overlay(found: Drift) -> Overlay:
     return Overlay(frozenset(i.address for i in found.missing), changed, tuple(rules), tuple(subnets), tuple(others))
 
 
-def unmanaged_rule(spec: dict[str, Any]) -> UnmanagedRule | None:
-    """A live rule spec (see `topology.graph.rule_spec`) as a model rule on its group, or None when the drawing
-    cannot show its peer (a prefix list, another account's group, a group the drawing does not have)."""
+def unmanaged_rule(spec: SecurityGroupRuleSpec) -> UnmanagedRule | None:
+    """A live rule as a model rule on its group, or None when the drawing cannot show its peer (a prefix
+    list, another account's group, a group the drawing does not have) or its protocol."""
     from vpcdraw.render.layout import UnmanagedRule
 
-    protocol = PROTOCOL_NAMES.get(str(spec.get("protocol")).lower())
-    direction, group = spec.get("direction"), str(spec.get("security_group") or "")
-    if protocol is None or direction not in ("ingress", "egress") or "/security_group/" not in group:
+    protocol, group = PROTOCOL_NAMES.get(spec.protocol.lower()), spec.security_group
+    if protocol is None or "/security_group/" not in group:
         return None
-    peer_kind, value = spec.get("peer_kind"), str(spec.get("peer") or "")
     vpc, _, _ = group.partition("/security_group/")
-    if peer_kind == "security_group" and value.startswith(f"{vpc}/security_group/"):
-        peer = Peer("security_group", value.removeprefix(f"{vpc}/security_group/"))
-    elif peer_kind == "cidr" and value == MY_IP_MARK:
+    if spec.peer_kind == "security_group" and spec.peer.startswith(f"{vpc}/security_group/"):
+        peer = Peer("security_group", spec.peer.removeprefix(f"{vpc}/security_group/"))
+    elif spec.peer_kind == "cidr" and spec.peer == MY_IP_MARK:
         peer = Peer("my_ip")
-    elif peer_kind == "cidr" and value:
-        peer = Peer("cidr", value)
+    elif spec.peer_kind == "cidr" and spec.peer:
+        peer = Peer("cidr", spec.peer)
     else:
         return None
-    low = None if protocol == "all" else int(spec.get("from_port", -1))
-    high = None if protocol == "all" else int(spec.get("to_port", -1))
-    return UnmanagedRule(group, direction, Rule(protocol, low, high, peer, str(spec.get("description") or "")))
+    low = None if protocol == "all" else spec.from_port
+    high = None if protocol == "all" else spec.to_port
+    return UnmanagedRule(group, spec.direction, Rule(protocol, low, high, peer, spec.description))
 
 
 def unmanaged_subnet(item: DriftItem) -> tuple[str, Subnet] | None:
-    """A live subnet as (its VPC's address, a model subnet) to draw in its AZ and tier, or None without a VPC.
+    """A live subnet as (its VPC's address, a model subnet) to draw in its AZ and tier, or None for anything else.
 
-    Its tier is the spec's `tier` when the caller knows it, else public: the drawing cannot tell yet.
+    Its tier is the item's `tier` when the caller knows it, else public: the drawing cannot tell yet.
     """
-    spec = item.spec or {}
-    vpc, cidr, zone = spec.get("vpc"), spec.get("cidr"), str(spec.get("az") or "")
-    if not vpc or not cidr or not zone:
+    spec = item.spec
+    if not isinstance(spec, SubnetSpec) or not spec.az:
         return None
-    region = next((r for r in REGION_ZONES if zone.startswith(r) and len(zone) == len(r) + 1), "")
-    tier = spec.get("tier") if spec.get("tier") in TIERS else "public"
-    name = item.address.rsplit("/", 1)[-1] if item.address.startswith(f"{vpc}/subnet/") else item.address
-    label = str(spec.get("name") or "")
-    return str(vpc), Subnet(name, str(cidr), zone[len(region):] if region else zone, tier,  # type: ignore[arg-type]
-                            bool(spec.get("map_public_ip")), label if label != name else "")
+    region = next((r for r in REGION_ZONES if spec.az.startswith(r) and len(spec.az) == len(r) + 1), "")
+    tier = item.tier if item.tier in TIERS else "public"
+    name = item.address.rsplit("/", 1)[-1] if item.address.startswith(f"{spec.vpc}/subnet/") else item.address
+    return spec.vpc, Subnet(name, spec.cidr, spec.az[len(region):] if region else spec.az,
+                            tier,
+                            spec.map_public_ip, spec.name if spec.name != name else "")

@@ -97,10 +97,11 @@ def test_adopting_a_hand_built_assignment_tags_it_and_destroy_then_removes_exact
     adopted = {a.address: a.aws_id for a in made.actions if a.op == "adopt"}
     assert adopted == expected
     # Only what really differs besides: the two rules the console made without the model's descriptions.
-    assert [(a.op, a.address, a.before, a.after) for a in made.actions if a.op != "adopt"] == [
-        ("update", "vpc/main/security_group/management/ingress/tcp/22/198.51.100.77/32",
+    assert [(a.op, a.address, a.changed, a.to_json()["before"], a.to_json()["after"])
+            for a in made.actions if a.op != "adopt"] == [
+        ("update", "vpc/main/security_group/management/ingress/tcp/22/198.51.100.77/32", ("description",),
          {"description": ""}, {"description": "SSH from the admin IP"}),
-        ("update", "vpc/main/security_group/public/ingress/tcp/8080/0.0.0.0/0",
+        ("update", "vpc/main/security_group/public/ingress/tcp/8080/0.0.0.0/0", ("description",),
          {"description": ""}, {"description": "web traffic from anywhere"})]
     subnet = next(a for a in made.actions if a.address == "vpc/main/subnet/public-a")
     assert subnet.to_json() == {

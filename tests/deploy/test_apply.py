@@ -319,8 +319,9 @@ def test_locking_the_default_group_removes_its_rules_and_the_finding(connect, bo
 
 def _job(address):
     from vpcdraw.deploy.plan import Action
+    from vpcdraw.topology.specs import SubnetSpec
 
-    return [Action("create", "subnet", address, "test")]
+    return [Action("create", address, "test", after=SubnetSpec("vpc/main", "10.0.0.0/24", "a", False, address))]
 
 
 def test_a_job_starts_when_its_own_needs_are_done_not_with_the_slowest_of_its_wave():
@@ -362,3 +363,14 @@ def test_after_a_failure_nothing_new_starts_and_running_jobs_finish():
     assert [(g[0].address, str(e)) for g, e in failures] == [("a", "refused")]
     assert "c" not in ran and "after-a" not in ran  # queued c was cancelled; after-a never became ready
     assert finished == (["b"] if "b" in ran else [])
+
+
+def test_every_kind_has_one_family_and_the_taggable_ones_are_listed_in_containment_order():
+    """Adding a kind is a spec and a family: the registry is the only table, and it covers every kind."""
+    from vpcdraw.deploy.families import FAMILIES, TAGGABLE
+    from vpcdraw.topology.specs import KINDS
+
+    assert sorted(FAMILIES) == sorted(KINDS)
+    assert sorted(TAGGABLE) == sorted(k for k, f in FAMILIES.items() if f.taggable)
+    assert TAGGABLE.index("vpc") < TAGGABLE.index("subnet") < TAGGABLE.index("nat_gateway") \
+        < TAGGABLE.index("elastic_ip")

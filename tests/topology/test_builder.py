@@ -83,6 +83,7 @@ def test_peers_name_what_they_refer_to():
         ("all", ("all", None, None)),
         ("icmp", ("icmp", -1, -1)),
         ("icmp/8", ("icmp", 8, -1)),
+        ("icmp/3:4", ("icmp", 3, 4)),
         ("TCP/22", ("tcp", 22, 22)),
     ],
 )
@@ -96,9 +97,30 @@ def test_unreadable_ports_say_how_to_write_them(text):
         parse_ports(text)
 
 
+def test_an_unreadable_icmp_type_says_how_to_write_one():
+    with pytest.raises(BadPort, match="icmp/3:4"):
+        parse_ports("icmp/3:x")
+
+
 def test_port_text_round_trips_through_the_parser():
-    for text in ("tcp/8080", "udp/1024-2048", "all", "icmp", "icmp/8"):
+    for text in ("tcp/8080", "udp/1024-2048", "all", "icmp", "icmp/8", "icmp/3:4"):
         assert Rule(*parse_ports(text), anywhere).port_text == text
+
+
+def test_a_rule_is_written_the_same_in_the_model_and_in_its_address():
+    """One port text: the model's rule, its address and the diff's words say the same ports."""
+    from vpcdraw.deploy.diff import rule_words
+    from vpcdraw.topology.graph import rule_key, rule_spec
+
+    builder = TopologyBuilder("t", region="ap-northeast-2")
+    builder.vpc("main", "10.0.0.0/16").security_group("web", "web servers").ingress("icmp/3:4", anywhere).ingress(
+        "udp/1024-2048", anywhere).ingress("all", anywhere)
+    topology = builder.build()
+    vpc = topology.vpcs[0]
+    for rule in vpc.security_groups[0].ingress:
+        spec = rule_spec(vpc, "vpc/main/security_group/web", "ingress", rule)
+        assert rule_key(spec) == f"{rule.port_text}/0.0.0.0/0"
+        assert rule_words(spec).startswith(rule.port_text if rule.protocol != "all" else "all traffic")
 
 
 def test_addresses_are_stable_paths():

@@ -3,6 +3,8 @@ and the drawings made from them (real Graphviz), each item visible where it is."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.render.svg import GREY, RED, boxes, draw, lines
@@ -15,12 +17,12 @@ from vpcdraw.topology.admin_ip import fill
 from vpcdraw.topology.analysis.grade import Grade, Item, grade, load_rubric
 from vpcdraw.topology.graph import MY_IP_MARK, resources
 from vpcdraw.topology.model import Peer, Rule, Subnet
+from vpcdraw.topology.specs import SecurityGroupRuleSpec, SubnetSpec
 
 
 def _live_rule(group: str, direction: str, protocol: str, low: int, high: int, kind: str, peer: str) -> DriftItem:
     """An unmanaged rule as the diff reports it: named by the group's id, with the live spec beside it."""
-    spec = {"security_group": f"vpc/main/security_group/{group}", "direction": direction, "protocol": protocol,
-            "from_port": low, "to_port": high, "peer_kind": kind, "peer": peer, "description": ""}
+    spec = SecurityGroupRuleSpec(f"vpc/main/security_group/{group}", direction, protocol, low, high, kind, peer, "")
     return DriftItem("security_group_rule", f"sg-0abc {direction} {protocol}/{low}/{peer}", rule_words(spec),
                      spec=spec)
 
@@ -53,11 +55,10 @@ def test_what_the_drawing_cannot_place_stays_in_words():
 
 
 def test_an_unmanaged_subnet_becomes_a_model_subnet_in_its_zone():
-    spec = {"vpc": "vpc/main", "cidr": "172.16.9.0/24", "az": "ap-northeast-2c", "map_public_ip": True,
-            "name": "외부망 extra"}
+    spec = SubnetSpec("vpc/main", "172.16.9.0/24", "ap-northeast-2c", True, "외부망 extra")
     tagged = DriftItem("subnet", "vpc/main/subnet/extra", "subnet extra 172.16.9.0/24", spec=spec)
-    by_id = DriftItem("subnet", "subnet-0456", "subnet old 172.16.8.0/24", spec={**spec, "cidr": "172.16.8.0/24",
-                                                                                  "az": "us-east-1f", "name": ""})
+    by_id = DriftItem("subnet", "subnet-0456", "subnet old 172.16.8.0/24",
+                      spec=replace(spec, cidr="172.16.8.0/24", az="us-east-1f", name=""))
     assert drift_overlay(Drift(unmanaged=[tagged, by_id])).unmanaged_subnets == (
         ("vpc/main", Subnet("extra", "172.16.9.0/24", "c", "public", True, "외부망 extra")),
         ("vpc/main", Subnet("subnet-0456", "172.16.8.0/24", "f", "public", True)),
@@ -65,9 +66,9 @@ def test_an_unmanaged_subnet_becomes_a_model_subnet_in_its_zone():
 
 
 def test_a_tier_given_with_the_subnet_is_used():
-    spec = {"vpc": "vpc/main", "cidr": "172.16.9.0/24", "az": "ap-northeast-2a", "map_public_ip": False,
-            "name": "", "tier": "private"}
-    ((_, subnet),) = drift_overlay(Drift(unmanaged=[DriftItem("subnet", "subnet-1", "x", spec=spec)])).unmanaged_subnets
+    spec = SubnetSpec("vpc/main", "172.16.9.0/24", "ap-northeast-2a", False, "")
+    item = DriftItem("subnet", "subnet-1", "x", spec=spec, tier="private")
+    ((_, subnet),) = drift_overlay(Drift(unmanaged=[item])).unmanaged_subnets
     assert subnet.tier == "private"
 
 
@@ -103,7 +104,7 @@ def test_a_drift_drawing_of_the_assignment_shows_every_item_where_it_is(assignme
     missing = [wanted[a] for a in ("vpc/main/security_group/private/ingress/tcp/3306/sg:public",
                                    "vpc/main/security_group/management/ingress/tcp/22/203.0.113.10/32",
                                    "vpc/main/route_table/private")]
-    subnet = {"vpc": "vpc/main", "cidr": "172.16.9.0/24", "az": "ap-northeast-2c", "map_public_ip": False, "name": ""}
+    subnet = SubnetSpec("vpc/main", "172.16.9.0/24", "ap-northeast-2c", False, "")
     found = Drift(missing=[DriftItem(r.kind, r.address, describe(r)) for r in missing],
                   unmanaged=[_live_rule("private", "ingress", "tcp", 22, 22, "cidr", "0.0.0.0/0"),
                              DriftItem("subnet", "vpc/main/subnet/extra", "subnet extra 172.16.9.0/24", spec=subnet)])

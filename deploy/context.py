@@ -1,0 +1,125 @@
+"""What the calls of one apply share: the client, the topology, the AWS ids known so far, and AWS's patience.
+
+The calls themselves are in the resource families (`vpcdraw.deploy.families`); `settled` and `patiently`
+retry what AWS documents as passing: eventual consistency right after a create, and dependencies still
+draining on a delete.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.graph import Resource
+
+from .aws import AwsError, Ec2
+from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification
+
+EVENTUAL_CONSISTENCY_TRIES = 8
+DEPENDENCY_WAIT_S = 120.0
+WAIT_POLL_S = 2.0
+AWAIT_S = 900.0  # how long a create that started early waits for the resource it needs (a VPC takes seconds)
+
+
+class Superseded(VpcdrawError):
+    """A call gave up because another one failed: the other failure is the one to report."""
+
+
+@dataclass
+class Context:
+    """What handlers share during one apply: the client, the topology, and the ids known so far."""
+
+    ec2: Ec2
+    topology: str
+    ids: dict[str, str]
+    desired: dict[str, Resource]
+    poll: float = WAIT_POLL_S
+    created_groups: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    failed: bool = False  # a call failed for good: nothing waits for more ids
+
+    def __post_init__(self) -> None:
+        self.changed = threading.Condition(self.lock)
+
+    def id(self, address: str) -> str:
+        """The AWS id of an address that exists by now."""
+        with self.lock:
+            found = self.ids.get(address)
+        if found is None:
+            raise VpcdrawError(f"{address} has no AWS id yet; run the command again")
+        return found
+
+    def learn(self, address: str, aws_id: str | None) -> None:
+        """Record (or, with None, forget) an address's AWS id, and wake whoever waits for it."""
+        with self.changed:
+            if aws_id is None:
+                self.ids.pop(address, None)
+            else:
+                self.ids[address] = aws_id
+            self.changed.notify_all()
+
+    def give_up(self) -> None:
+        """A call failed for good: release everyone waiting for an id."""
+        with self.changed:
+            self.failed = True
+            self.changed.notify_all()
+
+    def await_id(self, address: str) -> str:  # raises Superseded when another call failed
+        """The AWS id of an address another running call is creating, once it has it."""
+        with self.changed:
+            if not self.changed.wait_for(lambda: address in self.ids or self.failed, timeout=AWAIT_S):
+                raise VpcdrawError(f"{address} was not created within {AWAIT_S:.0f} s")
+            if address not in self.ids:
+                raise Superseded(f"{address} was not created, because another call failed")
+            return self.ids[address]
+
+    def token(self, resource: Resource) -> str:
+        """A ClientToken that is the same for the same topology, address and spec: retries never duplicate."""
+        text = json.dumps([self.topology, resource.address, resource.spec.to_json()], sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:48]
+
+    def tags(self, tag_type: str, resource: Resource) -> list[dict[str, Any]]:
+        """The TagSpecifications of a new resource of TagSpecifications type `tag_type`: it is ours from birth."""
+        return tag_specification(tag_type, self.topology, resource.address, resource.spec.label)
+
+    def find(self, operation: str, key: str, id_key: str, address: str) -> Callable[[], str | None]:
+        """A look-up by our tags, for creates that take no ClientToken."""
+        def look() -> str | None:
+            items = self.ec2.paginate(operation, key, Filters=[
+                {"Name": f"tag:{TOPOLOGY_TAG}", "Values": [self.topology]},
+                {"Name": f"tag:{ADDRESS_TAG}", "Values": [address]}])
+            return str(items[0][id_key]) if items else None
+        return look
+
+
+def settled(call: Callable[[], Any], codes: tuple[str, ...] = (), tries: int = EVENTUAL_CONSISTENCY_TRIES) -> Any:
+    """Run `call`, retrying AWS's eventual-consistency `Invalid*.NotFound` right after a create (and `codes`)."""
+    for attempt in range(tries):
+        try:
+            return call()
+        except AwsError as error:
+            retry = (error.code.startswith("Invalid") and error.code.endswith("NotFound")) or error.code in codes
+            if not retry or attempt == tries - 1:
+                raise
+            time.sleep(min(5.0, 0.25 * 2**attempt))
+    return None
+
+
+def patiently(call: Callable[[], Any]) -> Any:
+    """Retry `DependencyViolation` (what still uses the resource is going away) for a bounded time."""
+    deadline = time.monotonic() + DEPENDENCY_WAIT_S
+    delay = 0.5
+    while True:
+        try:
+            return call()
+        except AwsError as error:
+            if error.code != "DependencyViolation" or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(10.0, delay * 2)
