@@ -8,6 +8,7 @@ what was done and what was not.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
     if plan.problem:
         raise VpcdrawError(plan.problem)
     want = {r.address: r for r in plan.desired}
-    ctx = Context(ec2, plan.topology, dict(plan.ids), want, poll=poll)
+    ctx = Context(ec2, plan.topology, dict(plan.ids), want, poll=poll, intent=plan.intent or secrets.token_hex(12))
     outcome = Outcome(ids=ctx.ids)
     total = len(plan.actions)
     adopting = [a for a in plan.actions if a.op == "adopt"]

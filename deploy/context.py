@@ -40,6 +40,7 @@ class Context:
     ids: dict[str, str]
     desired: dict[str, Resource]
     poll: float = WAIT_POLL_S
+    intent: str = ""  # shared by the ClientTokens of one intent: its retries, also after a crash
     created_groups: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     failed: bool = False  # a call failed for good: nothing waits for more ids
@@ -80,8 +81,10 @@ class Context:
             return self.ids[address]
 
     def token(self, resource: Resource) -> str:
-        """A ClientToken that is the same for the same topology, address and spec: retries never duplicate."""
-        text = json.dumps([self.topology, resource.address, resource.spec.to_json()], sort_keys=True, default=str)
+        """A ClientToken that is the same for the same intent, topology, address and spec: retries never
+        duplicate, and the next intent (after a destroy, or an out-of-band delete) is not answered with the
+        resource an earlier one made."""
+        text = json.dumps([self.intent, self.topology, resource.address, resource.spec.to_json()], sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:48]
 
     def tags(self, tag_type: str, resource: Resource) -> list[dict[str, Any]]:

@@ -92,6 +92,7 @@ class Plan:
     desired: tuple[Resource, ...] = ()  # the model's resources, for the creates' own needs
     ids: dict[str, str] = field(default_factory=dict)  # the AWS ids the actions act on
     current: dict[str, Resource] = field(default_factory=dict)  # what is deleted or replaced, as it is now
+    intent: str = ""  # what the ClientTokens of its creates share (see `vpcdraw.deploy.lock`); '' for a new one
 
     @property
     def changes(self) -> bool:

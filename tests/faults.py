@@ -1,8 +1,11 @@
 """A fault-injecting HTTP proxy in front of a moto server: throttling, 500s, latency, lost responses, resets.
 
 Every fault is chosen per EC2 action from a seeded random generator, so a run is reproducible. The proxy
-also keeps AWS's promise that moto does not: a request repeated with the same ClientToken gets the first
-answer again instead of a second resource. And it can kill a process (SIGKILL) at the Nth mutating call.
+also keeps AWS's promise about ClientToken that moto does not keep, as the EC2 documentation states it
+("Ensuring idempotency in Amazon EC2 API requests"): a request repeated with the same token and the same
+parameters gets the first answer again (even when the resource is gone since: EC2 keeps a token for at
+least 24 hours after the resource is deleted), and one with the same token and other parameters fails
+with IdempotentParameterMismatch. And it can kill a process (SIGKILL) at the Nth mutating call.
 """
 
 from __future__ import annotations
@@ -22,6 +25,9 @@ from urllib.parse import parse_qs
 
 THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>RequestLimitExceeded</Code>'
             b"<Message>Request limit exceeded.</Message></Error></Errors><RequestID>fault</RequestID></Response>")
+MISMATCH = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>IdempotentParameterMismatch'
+            b"</Code><Message>The client token you have provided is associated with a resource that is already "
+            b"deleted or has different parameters</Message></Error></Errors><RequestID>fault</RequestID></Response>")
 INTERNAL = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InternalError</Code>'
             b"<Message>An internal error has occurred</Message></Error></Errors><RequestID>fault</RequestID>"
             b"</Response>")
@@ -53,8 +59,8 @@ class FaultProxy:
         self.upstream = upstream
         self.faults = faults or Faults()
         self.counts: dict[str, int] = {"requests": 0, "mutating": 0, "throttled": 0, "errors": 0, "resets": 0,
-                                       "lost": 0, "replayed": 0, "killed": 0}
-        self.tokens: dict[str, tuple[int, bytes]] = {}
+                                       "lost": 0, "replayed": 0, "mismatched": 0, "killed": 0}
+        self.tokens: dict[str, tuple[dict[str, list[str]], int, bytes]] = {}  # token: parameters, first answer
         self.lock = threading.Lock()
         proxy = self
 
@@ -128,13 +134,16 @@ class FaultProxy:
         key = f"{action}:{token}" if token else ""
         with self.lock:
             cached = self.tokens.get(key) if key else None
-        if cached is not None:  # AWS answers a repeated ClientToken with the first result
-            self._answer(handler, cached[0], cached[1], "replayed")
+        if cached is not None:
+            if cached[0] != form:  # the same token for another request
+                self._answer(handler, 400, MISMATCH, "mismatched")
+            else:  # AWS answers a repeated ClientToken with the first result, whatever became of it
+                self._answer(handler, cached[1], cached[2], "replayed")
             return
         status, data = self._forward(handler, body)
         if key and status == 200:
             with self.lock:
-                self.tokens[key] = (status, data)
+                self.tokens[key] = (form, status, data)
         if verdict == "lost":
             self._drop(handler, "lost")
             return

@@ -202,11 +202,11 @@ def _apply(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.lock import exclusive
 
     try:
-        with exclusive(topology.name, "apply"):
+        with exclusive(topology.name, "apply") as intent:
             made, wanted, _live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt,
                                       vpc_id=args.vpc_id)  # again, now that it is ours
-            outcome = apply(ec2, made, parallelism=args.parallelism,
-                            progress=_progress)
+            made.intent = intent
+            outcome = apply(ec2, made, parallelism=args.parallelism, progress=_progress)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}", file=sys.stderr)
         print(f"  done: {len(failed.done)} of {len(made.actions)}; not done: "

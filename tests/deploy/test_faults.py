@@ -151,3 +151,87 @@ def test_connection_resets_and_latency_make_no_duplicates(endpoint, proxy, assig
     assert faulty.counts["resets"] > 0
     assert census(endpoint) == EXPECTED["assignment"]
     print(f"\nFAULTS resets: {faulty.counts}")
+
+
+# ClientToken as EC2 defines it ("Ensuring idempotency in Amazon EC2 API requests", EC2 API reference):
+# the proxy answers a repeated token with the first result, even for a resource deleted since, and refuses it
+# with other parameters (IdempotentParameterMismatch). A token is for the retries of one intent only.
+
+def test_apply_destroy_apply_makes_new_tokens_for_the_new_intent(endpoint, proxy, service):
+    faulty = proxy()
+    ec2 = _apply(faulty.endpoint, service)
+    made, _live = destroy_plan(ec2, service)
+    apply(ec2, made, poll=0.01)
+    assert census(endpoint)["vpcs"] == 0
+    _apply(faulty.endpoint, service)  # the student's next morning
+    assert faulty.counts["mismatched"] == 0 and faulty.counts["replayed"] == 0
+    assert census(endpoint) == EXPECTED["service"]
+    assert plan(ec2, service, MY_IP)[0].actions == []
+
+
+def _with_acl(topology):
+    from dataclasses import replace
+
+    from vpcdraw.topology.model import NetworkAcl, NetworkAclEntry
+
+    (vpc,) = topology.vpcs
+    acl = NetworkAcl("private-acl", ("private-a", "private-c"), (
+        NetworkAclEntry(100, False, "tcp", 3306, 3306, "172.16.0.0/16", "allow"),
+        NetworkAclEntry(100, True, "all", None, None, "0.0.0.0/0", "allow")))
+    return replace(topology, vpcs=(replace(vpc, network_acls=(acl,)),))
+
+
+def test_what_was_deleted_out_of_band_is_made_again_not_answered_with_the_deleted(endpoint, proxy, service):
+    topology = _with_acl(service)
+    faulty = proxy()
+    ec2 = _apply(faulty.endpoint, topology)
+    _made, _wanted, live = plan(ec2, topology, MY_IP)
+    ids = live.ids
+    boto = boto3.client("ec2", region_name="ap-northeast-2", endpoint_url=endpoint)
+    (table,) = boto.describe_route_tables(RouteTableIds=[ids["vpc/main/route_table/private"]])["RouteTables"]
+    for association in table["Associations"]:
+        boto.disassociate_route_table(AssociationId=association["RouteTableAssociationId"])
+    boto.delete_route_table(RouteTableId=table["RouteTableId"])
+    boto.delete_nat_gateway(NatGatewayId=ids["vpc/main/nat_gateway/nat-a"])
+    boto.release_address(AllocationId=ids["vpc/main/elastic_ip/nat-a"])
+    default = boto.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [ids["vpc/main"]]},
+                                                  {"Name": "default", "Values": ["true"]}])["NetworkAcls"][0]
+    (acl,) = boto.describe_network_acls(NetworkAclIds=[ids["vpc/main/network_acl/private-acl"]])["NetworkAcls"]
+    for association in acl["Associations"]:
+        boto.replace_network_acl_association(AssociationId=association["NetworkAclAssociationId"],
+                                             NetworkAclId=default["NetworkAclId"])
+    boto.delete_network_acl(NetworkAclId=acl["NetworkAclId"])
+    boto.terminate_instances(InstanceIds=[ids["vpc/main/instance/db-a"]])
+    _apply(faulty.endpoint, topology)
+    assert faulty.counts["mismatched"] == 0
+    assert census(endpoint) == EXPECTED["service"]
+    assert plan(ec2, topology, MY_IP)[0].actions == []
+
+
+def test_a_changed_instance_type_is_a_new_instance_with_a_new_token(endpoint, proxy, service):
+    from dataclasses import replace
+
+    faulty = proxy()
+    ec2 = _apply(faulty.endpoint, service)
+    (vpc,) = service.vpcs
+    bigger = replace(service, vpcs=(replace(vpc, instances=tuple(
+        replace(i, instance_type="t3.small") if i.name == "web-a" else i for i in vpc.instances)),))
+    made, _wanted, _live = plan(ec2, bigger, MY_IP)
+    assert [(a.op, a.address, a.forces_replace) for a in made.actions] == [
+        ("replace", "vpc/main/instance/web-a", ("instance_type",))]
+    _apply(faulty.endpoint, bigger)
+    assert faulty.counts["mismatched"] == 0
+    assert census(endpoint) == EXPECTED["service"]
+    assert plan(ec2, bigger, MY_IP)[0].actions == []
+
+
+def test_the_intent_outlives_a_crash_and_ends_with_a_finished_run(tmp_path, monkeypatch):
+    from vpcdraw.deploy.lock import exclusive
+
+    monkeypatch.setenv("VPCDRAW_STATE_DIR", str(tmp_path))
+    with pytest.raises(KeyboardInterrupt), exclusive("assignment", "apply") as first:
+        raise KeyboardInterrupt  # the apply stopped part-way
+    with exclusive("assignment", "apply") as again:
+        assert again == first  # its retries: the same tokens
+    with exclusive("assignment", "apply") as after:
+        assert after != first  # finished: a new intent
