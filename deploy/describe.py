@@ -38,6 +38,15 @@ def rules_of(groups: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return found
 
 
+def describe_calls(kinds: set[str]) -> list[str]:
+    """The Describe permissions behind these kinds (`ec2:DescribeSubnets`, ...), for saying which are missing."""
+    from .families import FAMILIES
+
+    calls = {"vpc": "DescribeVpcs", "elastic_ip": "DescribeAddresses", "internet_gateway": "DescribeInternetGateways"}
+    calls |= {read.kind: read.operation for family in FAMILIES.values() for read in family.READS}
+    return sorted(f"ec2:{calls.get(kind, kind)}" for kind in kinds)
+
+
 def tolerant(ec2: Ec2, not_checked: set[str]) -> Describe:
     """A paginated describe(kind, operation, key, **params) that records denied kinds instead of failing."""
     def describe(kind: str, operation: str, key: str, **params: Any) -> list[dict[str, Any]]:

@@ -51,6 +51,7 @@ def plan(ec2: Ec2, topology: Topology, my_ip: str | None, *, adopt: bool = False
     wanted = resources(filled)
     vpcs = _chosen_vpc(ec2, topology, vpc_id, adopt) if vpc_id else None
     live = read(ec2, topology.name, wanted, vpcs, model=filled)  # untagged look-alikes match by natural key
+    _refuse_unread(live, "plan and apply")
     made = make_plan(wanted, live, topology=topology.name, adopt=adopt)
     if vpcs is None:
         _lookalike_vpcs(ec2, topology, live, made, adopt)
@@ -114,4 +115,18 @@ def _lookalike_vpcs(ec2: Ec2, topology: Topology, live: Live, made: Plan, adopt:
 def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:
     """The plan that deletes everything carrying this topology's tag, and nothing else."""
     live = read(ec2, topology.name, [])
+    _refuse_unread(live, "destroy")
     return make_plan([], live, topology=topology.name), live
+
+
+def _refuse_unread(live: Live, who: str) -> None:
+    """What could not be read is not absent: refuse rather than create it twice or delete around it."""
+    if not live.not_checked:
+        return
+    from .describe import describe_calls
+
+    kinds = sorted(k.replace("_", " ") + "s" for k in live.not_checked)
+    calls = describe_calls(live.not_checked)
+    raise VpcdrawError(f"{who} need to see every kind they manage, but these credentials may not read "
+                       f"{', '.join(kinds)} ({', '.join(calls)} denied), so vpcdraw cannot tell what exists; "
+                       "use credentials that allow those calls (diff reports what it could not check)")
