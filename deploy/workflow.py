@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 
 from vpcdraw.topology.address import vpc_address
 from vpcdraw.topology.admin_ip import fill
@@ -110,6 +112,22 @@ def _lookalike_vpcs(ec2: Ec2, topology: Topology, live: Live, made: Plan, adopt:
                 made.notes.insert(0, f"{alike} without vpcdraw's tags (built by hand, or the VPC a `vpcdraw import` "
                                      "read?): this plan creates a second VPC beside it; plan and apply with --adopt "
                                      f"--vpc-id {vpc_id} take that one over instead (tags only)")
+
+
+def unfinished(again: Callable[[], Plan], tries: int = 3, pause: float = 2.0) -> Plan:
+    """The plan made again after an apply or destroy: empty when every write took.
+
+    What a write reported done is checked by a read, not assumed (a 'not found' answer can mean that a
+    request missed). AWS's reads may lag its writes for a moment, so a plan that is not empty is made
+    again, `tries` times in all, before its actions count as not done.
+    """
+    found = again()
+    for _ in range(tries - 1):
+        if not found.actions:
+            break
+        time.sleep(pause)
+        found = again()
+    return found
 
 
 def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:

@@ -28,6 +28,8 @@ THROTTLE = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Co
 MISMATCH = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>IdempotentParameterMismatch'
             b"</Code><Message>The client token you have provided is associated with a resource that is already "
             b"deleted or has different parameters</Message></Error></Errors><RequestID>fault</RequestID></Response>")
+DONE = (b'<?xml version="1.0" encoding="UTF-8"?><Response><requestId>fault</requestId><return>true</return>'
+        b"</Response>")
 INTERNAL = (b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>InternalError</Code>'
             b"<Message>An internal error has occurred</Message></Error></Errors><RequestID>fault</RequestID>"
             b"</Response>")
@@ -45,6 +47,7 @@ class Faults:
     latency: float = 0.0  # seconds added to every request
     only: set[str] = field(default_factory=set)  # actions the faults apply to (empty: every action)
     lose_first: set[str] = field(default_factory=set)  # lose the first answer of these actions, once each
+    pretend: set[str] = field(default_factory=set)  # answer these actions "done" without doing them
     kill_pid: int | None = None
     kill_at: int = 0  # SIGKILL kill_pid when this mutating call arrives (it is not forwarded)
 
@@ -59,7 +62,7 @@ class FaultProxy:
         self.upstream = upstream
         self.faults = faults or Faults()
         self.counts: dict[str, int] = {"requests": 0, "mutating": 0, "throttled": 0, "errors": 0, "resets": 0,
-                                       "lost": 0, "replayed": 0, "mismatched": 0, "killed": 0}
+                                       "lost": 0, "replayed": 0, "mismatched": 0, "pretended": 0, "killed": 0}
         self.tokens: dict[str, tuple[dict[str, list[str]], int, bytes]] = {}  # token: parameters, first answer
         self.lock = threading.Lock()
         proxy = self
@@ -99,6 +102,8 @@ class FaultProxy:
             if action in f.lose_first:
                 f.lose_first.discard(action)
                 return "lost"
+            if action in f.pretend:
+                return "pretend"
             if f.only and action not in f.only:
                 return "pass"
             roll = f.random.random()
@@ -121,6 +126,9 @@ class FaultProxy:
         if verdict == "kill":
             os.kill(self.faults.kill_pid or 0, signal.SIGKILL)
             self._drop(handler, "")
+            return
+        if verdict == "pretend":  # a write AWS says it did, and did not
+            self._answer(handler, 200, DONE, "pretended")
             return
         if verdict == "throttle":
             self._answer(handler, 503, THROTTLE, "throttled")

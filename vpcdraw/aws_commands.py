@@ -179,7 +179,7 @@ def _progress(action: Any, aws_id: str, done: int, total: int) -> None:
 def _apply(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.apply import ApplyFailed, apply
     from vpcdraw.deploy.cost import total
-    from vpcdraw.deploy.workflow import plan
+    from vpcdraw.deploy.workflow import plan, unfinished
 
     if args.parallelism < 1:
         raise VpcdrawError(f"--parallelism {args.parallelism} must be 1 or more")
@@ -214,6 +214,10 @@ def _apply(args: argparse.Namespace) -> int:
               file=sys.stderr)
         print("  run apply again to finish; what was done is kept and will not be duplicated", file=sys.stderr)
         return 1
+    left = unfinished(lambda: plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=False, vpc_id=args.vpc_id)[0])
+    if left.actions:
+        _did_not_take(left, "apply")
+        return 1
     print(f"Applied {len(outcome.done)} changes.")
     hourly = total(wanted, topology.region)
     undo = f"`vpcdraw destroy {args.file}{' --local' if args.local else ''}` removes it."
@@ -227,7 +231,7 @@ def _apply(args: argparse.Namespace) -> int:
 def _destroy(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.apply import ApplyFailed, apply
     from vpcdraw.deploy.plan import format_plan
-    from vpcdraw.deploy.workflow import destroy_plan
+    from vpcdraw.deploy.workflow import destroy_plan, unfinished
 
     topology, ec2 = session(args)
     made, _ = destroy_plan(ec2, topology)
@@ -250,8 +254,23 @@ def _destroy(args: argparse.Namespace) -> int:
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
         return 1
+    left = unfinished(lambda: destroy_plan(ec2, topology)[0])
+    if left.actions:
+        _did_not_take(left, "destroy")
+        return 1
     print(f"Destroyed {len(outcome.done)} resources.")
     return 0
+
+
+def _did_not_take(left: Any, command: str) -> None:
+    """Say which writes AWS reported done but a read of the account does not show."""
+    from vpcdraw.deploy.plan import format_plan
+
+    count = len(left.actions)
+    print(f"vpcdraw: error: {command} reported every call done, but a read of the account shows {count} "
+          f"change{'s' if count != 1 else ''} that did not take:", file=sys.stderr)
+    print("\n".join(format_plan(left)), file=sys.stderr)
+    print(f"  run {command} again; if the same changes stay, change them by hand and report it", file=sys.stderr)
 
 
 def reader(region: str | None, profile: str | None, use_local: bool) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource
+from vpcdraw.topology.ports import protocol_name
 from vpcdraw.topology.specs import DefaultSecurityGroupSpec, SecurityGroupRuleSpec, SecurityGroupSpec
 
 from ..context import Context, patiently, settled
@@ -56,17 +57,27 @@ class SecurityGroupRules(Family[SecurityGroupRuleSpec]):
             ctx.ec2.call(operation, GroupId=ctx.id(spec.security_group), IpPermissions=[permission(ctx, spec)])
 
     def delete(self, ctx: Context, aws_id: str, spec: SecurityGroupRuleSpec) -> None:
+        """Revoke the rule by its rule id, found by what it allows; a rule the read does not find is gone.
+
+        By id, not by IpPermissions: an answer of InvalidPermission.NotFound to the latter can mean that
+        the request missed the rule (moto answers so for a described group-to-group rule, and keeps it).
+        """
+        group = ctx.id(spec.security_group)
+        found = [r for r in ctx.ec2.paginate("DescribeSecurityGroupRules", "SecurityGroupRules", Filters=[
+            {"Name": "group-id", "Values": [group]}]) if _allows(ctx, r, spec)]
+        if not found:
+            return  # the read says it is gone
         operation = "RevokeSecurityGroupIngress" if spec.direction == "ingress" else "RevokeSecurityGroupEgress"
-        patiently(lambda: ctx.ec2.call(operation, GroupId=ctx.id(spec.security_group),
-                                       IpPermissions=[permission(ctx, spec, described=False)]))
+        ids = [r["SecurityGroupRuleId"] for r in found]
+        patiently(lambda: ctx.ec2.call(operation, GroupId=group, SecurityGroupRuleIds=ids))
 
     def dies_with_parent(self, spec: SecurityGroupRuleSpec) -> bool:
         return spec.peer_kind != "security_group"  # one naming another group keeps that group in use
 
     def gone(self, code: str) -> bool:
-        # A rule is revoked by what it allows: a group or peer AWS cannot find (InvalidGroup.NotFound)
-        # means the request missed the rule, not that the rule is gone.
-        return code == "InvalidPermission.NotFound"
+        # A group AWS cannot find (InvalidGroup.NotFound) took its rules with it; a rule id it cannot find
+        # (InvalidSecurityGroupRuleId.NotFound) was revoked meanwhile.
+        return code in ("InvalidGroup.NotFound", "InvalidSecurityGroupRuleId.NotFound")
 
 
 class DefaultSecurityGroups(Family[DefaultSecurityGroupSpec]):
@@ -83,6 +94,22 @@ class DefaultSecurityGroups(Family[DefaultSecurityGroupSpec]):
             lock(ctx, spec.vpc)
 
 
+def _allows(ctx: Context, rule: dict[str, Any], spec: SecurityGroupRuleSpec) -> bool:
+    """Whether a rule of DescribeSecurityGroupRules is the one the spec describes."""
+    if bool(rule.get("IsEgress")) != (spec.direction == "egress"):
+        return False
+    if protocol_name(rule.get("IpProtocol")) != protocol_name(spec.protocol):
+        return False
+    if spec.protocol != "-1" and (rule.get("FromPort"), rule.get("ToPort")) != (spec.from_port, spec.to_port):
+        return False
+    if spec.peer_kind == "security_group":
+        wanted = spec.peer.rpartition("/")[2] if "sg-" in spec.peer else ctx.ids.get(spec.peer)
+        return rule.get("ReferencedGroupInfo", {}).get("GroupId") == wanted
+    if spec.peer_kind == "prefix_list":
+        return rule.get("PrefixListId") == spec.peer
+    return spec.peer in (rule.get("CidrIpv4"), rule.get("CidrIpv6"))
+
+
 def authorize(ctx: Context, rules: list[Resource]) -> None:
     """Authorize all of one group's rules of one direction in a single call."""
     specs = [r.spec for r in rules if isinstance(r.spec, SecurityGroupRuleSpec)]
@@ -97,16 +124,16 @@ def authorize(ctx: Context, rules: list[Resource]) -> None:
     settled(lambda: ctx.ec2.call(operation, GroupId=group, IpPermissions=permissions))
 
 
-def permission(ctx: Context, spec: SecurityGroupRuleSpec, described: bool = True) -> dict[str, Any]:
-    """The IpPermissions entry of one rule (with its description unless revoking, which matches without it)."""
-    found: dict[str, Any] = {"IpProtocol": spec.protocol, **_peer(ctx, spec, described)}
+def permission(ctx: Context, spec: SecurityGroupRuleSpec) -> dict[str, Any]:
+    """The IpPermissions entry of one rule, with its description."""
+    found: dict[str, Any] = {"IpProtocol": spec.protocol, **_peer(ctx, spec)}
     if spec.protocol != "-1":
         found.update(FromPort=spec.from_port, ToPort=spec.to_port)
     return found
 
 
-def _peer(ctx: Context, spec: SecurityGroupRuleSpec, described: bool) -> dict[str, Any]:
-    words = {"Description": spec.description} if described and spec.description else {}
+def _peer(ctx: Context, spec: SecurityGroupRuleSpec) -> dict[str, Any]:
+    words = {"Description": spec.description} if spec.description else {}
     if spec.peer_kind == "security_group":
         peer = spec.peer  # a group of the topology by address, or another by its id (account/sg-id)
         if peer.startswith("sg-") or "/sg-" in peer:

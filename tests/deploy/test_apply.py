@@ -374,3 +374,27 @@ def test_every_kind_has_one_family_and_the_taggable_ones_are_listed_in_containme
     assert sorted(TAGGABLE) == sorted(k for k, f in FAMILIES.items() if f.taggable)
     assert TAGGABLE.index("vpc") < TAGGABLE.index("subnet") < TAGGABLE.index("nat_gateway") \
         < TAGGABLE.index("elastic_ip")
+
+
+def test_a_changed_group_to_group_rule_with_a_description_is_really_revoked(connect, assignment):
+    """tcp/3306 from SG public becomes tcp/5432: the old rule must be gone, not reported gone.
+
+    moto cannot revoke a described group-to-group rule by its IpPermissions (it answers
+    InvalidPermission.NotFound and keeps the rule), so vpcdraw revokes rules by their rule ids, which
+    AWS accepts too (RevokeSecurityGroupIngress, SecurityGroupRuleIds), and a second plan checks it."""
+    from dataclasses import replace
+
+    ec2 = connect()
+    made, _wanted, _live = plan(ec2, assignment, MY_IP)
+    apply(ec2, made, poll=0.01)
+    (vpc,) = assignment.vpcs
+    private = next(g for g in vpc.security_groups if g.name == "private")
+    moved = replace(private, ingress=tuple(replace(r, from_port=5432, to_port=5432) if r.from_port == 3306 else r
+                                           for r in private.ingress))
+    postgres = replace(assignment, vpcs=(replace(vpc, security_groups=tuple(
+        moved if g.name == "private" else g for g in vpc.security_groups)),))
+    changes, _wanted, _live = plan(ec2, postgres, MY_IP)
+    assert sorted((a.op, a.address.rsplit("/ingress/", 1)[-1]) for a in changes.actions) == [
+        ("create", "tcp/5432/sg:public"), ("delete", "tcp/3306/sg:public")]
+    apply(ec2, changes, poll=0.01)
+    assert plan(ec2, postgres, MY_IP)[0].actions == []

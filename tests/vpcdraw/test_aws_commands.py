@@ -196,3 +196,21 @@ def test_a_second_apply_of_the_same_topology_refuses_while_the_first_runs(cli, a
     assert other.returncode == 1
     assert f"topology 'assignment' is busy: vpcdraw apply (pid {__import__('os').getpid()}) is running" in other.stderr
     assert cli("apply", source).code == 0  # released with its holder
+
+
+def test_apply_checks_its_writes_and_names_what_did_not_take(cli, endpoint, monkeypatch, example_file):
+    """A write answered 'done' that did not happen (the proxy pretends for every ingress authorize) is found
+    by a read after the apply, named, and the exit code says so; before, apply said 'Applied 26 changes.'"""
+    from tests.faults import FaultProxy, Faults
+
+    faulty = FaultProxy(endpoint, Faults(pretend={"AuthorizeSecurityGroupIngress"}))
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", faulty.endpoint)
+        monkeypatch.setenv("VPCDRAW_MY_IP", "203.0.113.10")
+        result = cli("apply", example_file("assignment"))
+    finally:
+        faulty.close()
+    assert result.code == 1 and "Applied" not in result.out
+    assert "a read of the account shows 5 changes that did not take" in result.err
+    assert "+ security_group_rule vpc/main/security_group/public/ingress/tcp/8080/0.0.0.0/0" in result.err
+    assert faulty.counts["pretended"] == 3  # one authorize per group
