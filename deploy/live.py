@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from vpcdraw.topology.address import address
 from vpcdraw.topology.graph import Resource, resources
@@ -47,6 +47,9 @@ class Live:
     main_route_tables: dict[str, str] = field(default_factory=dict)  # vpc address -> id
     not_checked: set[str] = field(default_factory=set)  # kinds these credentials may not describe
     my_ip: str | None = None  # the single address a rule from my_ip allows, when the model left it open
+    # Addresses that several resources carry this topology's tags for (two applies at once, a lost answer),
+    # with the AWS ids of every copy, the one read first.
+    duplicates: dict[str, list[str]] = field(default_factory=dict)
 
     def add(self, resource: Resource, aws_id: str, owned: bool, owner: str | None = None) -> None:
         self.resources[resource.address] = resource
@@ -77,7 +80,7 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
         detached = pool.submit(describe, "internet_gateway", "DescribeInternetGateways", "InternetGateways",
                                Filters=tag_filter)
         if vpcs is None:
-            found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter)
+            found_vpcs = _one_copy_each(live, describe("vpc", "DescribeVpcs", "Vpcs", Filters=tag_filter))
             chosen = {v["VpcId"]: tags_of(v).get(ADDRESS_TAG, "") for v in found_vpcs}
         else:
             found_vpcs = describe("vpc", "DescribeVpcs", "Vpcs", VpcIds=list(vpcs.values())) if vpcs else []
@@ -85,32 +88,58 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
         elastic_ips = addresses.result()
         ours = detached.result()
     found_vpcs = [v for v in found_vpcs if chosen.get(v["VpcId"], "").startswith("vpc/")]
+    nats: list[dict[str, Any]] = []
     if found_vpcs:
         found, rules = describe_inside(describe, [v["VpcId"] for v in found_vpcs], live.not_checked)
+        nats = found["nat"]
         names = {v["VpcId"]: chosen[v["VpcId"]].removeprefix("vpc/") for v in found_vpcs}
         reading = translate(ec2.region, found_vpcs, found, rules, set(live.not_checked), None, names)
         if any(e.get("Attachment", {}).get("InstanceId") for e in found["interfaces"]) and not found["instances"]:
             live.not_checked.add("instance")  # seen through interfaces only: no type or image to plan with
         _place(live, topology, wanted, reading, model)
-    for item in elastic_ips:
+    used = {a.get("AllocationId") for n in nats for a in n.get("NatGatewayAddresses", [])}
+    # The Elastic IP a NAT of ours uses first, so that a copy made twice does not stand in for it.
+    for item in sorted(elastic_ips, key=lambda e: (e["AllocationId"] not in used, e["AllocationId"])):
         tags = tags_of(item)
-        if item["AllocationId"] not in live.ids.values() and tags.get(ADDRESS_TAG):
-            live.add(Resource(tags[ADDRESS_TAG], ElasticIpSpec(tags.get("Name", ""))),
-                     item["AllocationId"], owned=True, owner=topology)
+        where = tags.get(ADDRESS_TAG, "")
+        if item["AllocationId"] in live.ids.values() or not where:
+            continue
+        if where in live.ids:
+            live.duplicates.setdefault(where, [live.ids[where]]).append(item["AllocationId"])
+            continue
+        live.add(Resource(where, ElasticIpSpec(tags.get("Name", ""))), item["AllocationId"], owned=True,
+                 owner=topology)
     for gateway in ours:
         tags = tags_of(gateway)
-        if gateway["InternetGatewayId"] not in live.ids.values() and tags.get(ADDRESS_TAG):
-            attached = [a["VpcId"] for a in gateway.get("Attachments", [])]
-            vpc = next((chosen.get(v) for v in attached if chosen.get(v)), None)
-            live.add(Resource(tags[ADDRESS_TAG], InternetGatewaySpec(vpc, tags.get("Name", ""))),
-                     gateway["InternetGatewayId"], owned=True, owner=topology)
+        attached = [a["VpcId"] for a in gateway.get("Attachments", [])]
+        if gateway["InternetGatewayId"] in live.ids.values() or not tags.get(ADDRESS_TAG) \
+                or any(v not in chosen for v in attached):
+            continue  # read with its VPC, or a copy's, removed with that copy
+        vpc = next((chosen.get(v) for v in attached if chosen.get(v)), None)
+        live.add(Resource(tags[ADDRESS_TAG], InternetGatewaySpec(vpc, tags.get("Name", ""))),
+                 gateway["InternetGatewayId"], owned=True, owner=topology)
     return live
+
+
+def _one_copy_each(live: Live, vpcs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One VPC per address, the one with the lowest id; every copy is listed in `live.duplicates`."""
+    by_address: dict[str, list[dict[str, Any]]] = {}
+    for vpc in sorted(vpcs, key=lambda v: v["VpcId"]):
+        by_address.setdefault(tags_of(vpc).get(ADDRESS_TAG, ""), []).append(vpc)
+    for where, copies in by_address.items():
+        if len(copies) > 1 and where:
+            live.duplicates[where] = [v["VpcId"] for v in copies]
+    return [copies[0] for copies in by_address.values()]
 
 
 def _place(live: Live, topology: str, wanted: dict[str, Resource], reading: Reading, model: Topology | None
            ) -> None:
     """The translated VPCs as resources under the model's addresses; unmatched things of others are foreign."""
     pinned = {a for a, tags in reading.tags.items() if tags.get(TOPOLOGY_TAG) == topology and tags.get(ADDRESS_TAG)}
+    copies: dict[str, list[str]] = {}
+    for where in sorted(pinned, key=lambda a: reading.ids.get(a, "")):
+        copies.setdefault(reading.tags[where][ADDRESS_TAG], []).append(reading.ids.get(where, where))
+    live.duplicates.update({a: ids for a, ids in copies.items() if len(ids) > 1})
     seen = align(model, reading.topology, pinned=pinned).live if model is not None else reading.topology
     kept: set[str] = set()
     for old, new in zip(resources(reading.topology), resources(seen), strict=True):

@@ -373,7 +373,8 @@ class _Vpc:
     def route_tables(self, vpc: VpcBuilder, tables: list[dict[str, Any]], main: dict[str, Any] | None,
                      gateways: dict[str, str], nats: dict[str, str]) -> None:
         explicit = {a["SubnetId"] for t in tables for a in t.get("Associations", []) if a.get("SubnetId")}
-        for table in sorted(tables, key=lambda t: (t is not main, t["RouteTableId"])):
+        # A table made twice (two applies at once) keeps its address on the copy in use: the associated one.
+        for table in sorted(tables, key=lambda t: (t is not main, not t.get("Associations"), t["RouteTableId"])):
             routes = self.routes(table, gateways, nats)
             subnets = [a["SubnetId"] for a in table.get("Associations", []) if a.get("SubnetId") in self.subnet_names]
             if table is main:

@@ -55,6 +55,7 @@ def plan(ec2: Ec2, topology: Topology, my_ip: str | None, *, adopt: bool = False
     live = read(ec2, topology.name, wanted, vpcs, model=filled)  # untagged look-alikes match by natural key
     _refuse_unread(live, "plan and apply")
     made = make_plan(wanted, live, topology=topology.name, adopt=adopt)
+    _report_duplicates(topology, live, made)
     if vpcs is None:
         _lookalike_vpcs(ec2, topology, live, made, adopt)
     return made, wanted, live
@@ -134,7 +135,26 @@ def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:
     """The plan that deletes everything carrying this topology's tag, and nothing else."""
     live = read(ec2, topology.name, [])
     _refuse_unread(live, "destroy")
-    return make_plan([], live, topology=topology.name), live
+    made = make_plan([], live, topology=topology.name)
+    for where, copies in live.duplicates.items():
+        if where.count("/") == 1:  # a whole VPC: this plan deletes one copy, the next the others
+            made.notes.append(f"{len(copies) - 1} more cop{'ies' if len(copies) > 2 else 'y'} of {where} "
+                              f"({', '.join(copies[1:])}) carry this topology's tags; destroy removes them next")
+    return made, live
+
+
+def _report_duplicates(topology: Topology, live: Live, made: Plan) -> None:
+    """Several resources with this topology's tags for one address: a copy made twice is never invisible."""
+    for where, copies in live.duplicates.items():
+        listing = ", ".join(copies)
+        if where.count("/") == 1:
+            made.blocked.append(f"{len(copies)} VPCs carry the tags of {where} of topology '{topology.name}' "
+                                f"({listing}), made by two applies at once or a retried create")
+            made.advice = ("destroy removes every copy; or delete the extra ones by hand and apply again, "
+                           "which keeps the one left")
+        else:
+            made.notes.insert(0, f"{len(copies)} resources carry the tags of {where} ({listing}): a copy made "
+                                 "twice; this plan keeps one and deletes the others")
 
 
 def _refuse_unread(live: Live, who: str) -> None:

@@ -228,6 +228,9 @@ def _apply(args: argparse.Namespace) -> int:
     return 0
 
 
+MAX_COPIES = 10  # how many copies of a topology's VPC one destroy removes at most
+
+
 def _destroy(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.apply import ApplyFailed, apply
     from vpcdraw.deploy.plan import format_plan
@@ -249,8 +252,12 @@ def _destroy(args: argparse.Namespace) -> int:
 
     try:
         with exclusive(topology.name, "destroy"):
-            made, _ = destroy_plan(ec2, topology)
-            outcome = apply(ec2, made, progress=_progress)
+            done = []
+            for _ in range(MAX_COPIES):  # one VPC's copy a pass: copies made twice are all removed
+                made, _ = destroy_plan(ec2, topology)
+                if not made.changes:
+                    break
+                done += apply(ec2, made, progress=_progress).done
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
         return 1
@@ -258,7 +265,7 @@ def _destroy(args: argparse.Namespace) -> int:
     if left.actions:
         _did_not_take(left, "destroy")
         return 1
-    print(f"Destroyed {len(outcome.done)} resources.")
+    print(f"Destroyed {len(done)} resources.")
     return 0
 
 
