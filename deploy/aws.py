@@ -113,6 +113,9 @@ class Ec2:
         self.client = session.client("ec2", endpoint_url=self.endpoint, config=retrying)
         self._single = session.client("ec2", endpoint_url=self.endpoint, config=single)
         self._sts = session.client("sts", endpoint_url=self.endpoint, config=retrying)
+        self._retrying = retrying
+        self._parameters: dict[str, str] = {}  # read once per client: every instance of an apply uses one AMI
+        self._parameter_lock = threading.Lock()
         self._lock = threading.Lock()
         self.mutating_calls = 0
 
@@ -135,9 +138,15 @@ class Ec2:
         return Service(self, name)
 
     def parameter(self, name: str) -> str:
-        """The value of a public SSM parameter, such as the latest Amazon Linux AMI id."""
-        ssm = self.session.client("ssm", endpoint_url=self.endpoint)
-        return str(self._translate("GetParameter", lambda: ssm.get_parameter(Name=name))["Parameter"]["Value"])
+        """The value of a public SSM parameter, such as the latest Amazon Linux AMI id: read once, with the
+        same retries as EC2 (SSM throttles GetParameter too)."""
+        with self._parameter_lock:
+            if name in self._parameters:
+                return self._parameters[name]
+            ssm = self.session.client("ssm", endpoint_url=self.endpoint, config=self._retrying)
+            value = str(self._translate("GetParameter", lambda: ssm.get_parameter(Name=name))["Parameter"]["Value"])
+            self._parameters[name] = value
+            return value
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call an EC2 operation by its API name (`CreateSubnet`) with botocore's retries."""

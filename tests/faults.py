@@ -63,6 +63,7 @@ class FaultProxy:
         self.faults = faults or Faults()
         self.counts: dict[str, int] = {"requests": 0, "mutating": 0, "throttled": 0, "errors": 0, "resets": 0,
                                        "lost": 0, "replayed": 0, "mismatched": 0, "pretended": 0, "killed": 0}
+        self.actions: dict[str, int] = {}  # requests by action, faults included
         self.tokens: dict[str, tuple[dict[str, list[str]], int, bytes]] = {}  # token: parameters, first answer
         self.lock = threading.Lock()
         proxy = self
@@ -118,7 +119,10 @@ class FaultProxy:
         length = int(handler.headers.get("Content-Length", 0) or 0)
         body = handler.rfile.read(length) if length else b""
         form = parse_qs(body.decode("utf-8", "replace"))
-        action = form.get("Action", [""])[0]
+        # The query protocol (EC2) names the action in the form, the JSON protocol (SSM) in X-Amz-Target.
+        action = form.get("Action", [""])[0] or handler.headers.get("X-Amz-Target", "").rpartition(".")[2]
+        with self.lock:
+            self.actions[action] = self.actions.get(action, 0) + 1
         token = form.get("ClientToken", [""])[0]
         if self.faults.latency:
             time.sleep(self.faults.latency)

@@ -235,3 +235,13 @@ def test_the_intent_outlives_a_crash_and_ends_with_a_finished_run(tmp_path, monk
         assert again == first  # its retries: the same tokens
     with exclusive("assignment", "apply") as after:
         assert after != first  # finished: a new intent
+
+
+def test_the_ami_parameter_is_read_once_per_apply_and_retried_like_ec2(endpoint, proxy, service):
+    """Half of the GetParameter requests are throttled (SSM throttles like EC2): the apply of five instances
+    still succeeds, and asks SSM for the AMI once (with its retries), not once per instance."""
+    faulty = proxy(Faults(seed=3, throttle=0.5, only={"GetParameter"}))
+    _apply(faulty.endpoint, service)
+    assert census(endpoint) == EXPECTED["service"]
+    throttled = faulty.counts["throttled"]
+    assert throttled > 0 and faulty.actions["GetParameter"] == throttled + 1, faulty.actions
