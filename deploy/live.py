@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from vpcdraw.topology.address import address
+from vpcdraw.topology.address import address, holding_vpc
 from vpcdraw.topology.graph import Resource, resources
 from vpcdraw.topology.model import Topology
 from vpcdraw.topology.specs import (
@@ -44,6 +44,7 @@ class Live:
     owned: set[str] = field(default_factory=set)  # tagged with this topology's name, exactly
     owners: dict[str, str] = field(default_factory=dict)  # address -> the vpcdraw:topology tag it carries, if any
     foreign: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, id, what it is)
+    foreign_in: dict[str, list[str]] = field(default_factory=dict)  # VPC address -> the foreign things in it
     main_route_tables: dict[str, str] = field(default_factory=dict)  # vpc address -> id
     not_checked: set[str] = field(default_factory=set)  # kinds these credentials may not describe
     my_ip: str | None = None  # the single address a rule from my_ip allows, when the model left it open
@@ -156,6 +157,8 @@ def _place(live: Live, topology: str, wanted: dict[str, Resource], reading: Read
             name = (tags or {}).get("Name", "") or aws_id
             cidr = getattr(new.spec, "cidr", None)
             live.foreign.append((new.kind, aws_id, f"{name} {cidr}" if cidr else name))
+            live.foreign_in.setdefault(holding_vpc(new.address), []).append(
+                f"{new.kind.replace('_', ' ')} {aws_id} ({name})")
             continue
         live.add(_as_aws_has_it(new, tags, reading, old.address, wanted), aws_id, owned, owner)
         kept.add(new.address)

@@ -93,6 +93,7 @@ class Plan:
     ids: dict[str, str] = field(default_factory=dict)  # the AWS ids the actions act on
     current: dict[str, Resource] = field(default_factory=dict)  # what is deleted or replaced, as it is now
     intent: str = ""  # what the ClientTokens of its creates share (see `vpcdraw.deploy.lock`); '' for a new one
+    kept: list[str] = field(default_factory=list)  # what a destroy cannot delete, and why: it ends incomplete
 
     @property
     def changes(self) -> bool:

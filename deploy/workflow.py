@@ -136,6 +136,13 @@ def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:
     live = read(ec2, topology.name, [])
     _refuse_unread(live, "destroy")
     made = make_plan([], live, topology=topology.name)
+    for where, theirs in live.foreign_in.items():  # AWS refuses to delete a VPC that still holds them
+        if any(a.address == where for a in made.actions):
+            made.actions = [a for a in made.actions if a.address != where]
+            made.kept.append(f"VPC {where} ({live.ids[where]}) stays: it holds {len(theirs)} resource"
+                             f"{'s' if len(theirs) != 1 else ''} vpcdraw did not create ({', '.join(theirs)}), "
+                             "which destroy never deletes; delete them by hand (or take them over with apply "
+                             "--adopt), then run destroy again")
     for where, copies in live.duplicates.items():
         if where.count("/") == 1:  # a whole VPC: this plan deletes one copy, the next the others
             made.notes.append(f"{len(copies) - 1} more cop{'ies' if len(copies) > 2 else 'y'} of {where} "

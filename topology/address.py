@@ -21,3 +21,12 @@ def address(vpc: Vpc | str, kind: str, name: str) -> str:
     'vpc/main/subnet/public-a'
     """
     return f"{vpc_address(vpc)}/{kind}/{name}"
+
+
+def holding_vpc(where: str) -> str:
+    """The address of the VPC a resource's address is in (every address but an Elastic IP's starts with it).
+
+    >>> holding_vpc("vpc/main/route_table/private/route/0.0.0.0/0")
+    'vpc/main'
+    """
+    return "/".join(where.split("/")[:2])

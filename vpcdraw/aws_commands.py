@@ -238,6 +238,8 @@ def _destroy(args: argparse.Namespace) -> int:
 
     topology, ec2 = session(args)
     made, _ = destroy_plan(ec2, topology)
+    if not made.changes and made.kept:
+        raise VpcdrawError(made.kept[0])
     if not made.changes:
         print(f"Nothing to destroy: no resource carries the tag vpcdraw:topology={topology.name}.")
         for note in made.notes:
@@ -245,6 +247,8 @@ def _destroy(args: argparse.Namespace) -> int:
         return 0
     print(f"Destroy topology '{topology.name}':")
     print("\n".join(format_plan(made)))
+    for reason in made.kept:
+        print(f"  note: {reason}")
     for note in made.notes:
         print(f"  note: {note}")
     _confirm(ec2, topology.region, f"Delete {len(made.actions)} resources", args.yes)
@@ -266,7 +270,9 @@ def _destroy(args: argparse.Namespace) -> int:
         _did_not_take(left, "destroy")
         return 1
     print(f"Destroyed {len(done)} resources.")
-    return 0
+    for reason in left.kept:
+        print(f"vpcdraw: error: {reason}", file=sys.stderr)
+    return 1 if left.kept else 0
 
 
 def _did_not_take(left: Any, command: str) -> None:

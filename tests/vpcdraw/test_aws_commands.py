@@ -214,3 +214,20 @@ def test_apply_checks_its_writes_and_names_what_did_not_take(cli, endpoint, monk
     assert "a read of the account shows 5 changes that did not take" in result.err
     assert "+ security_group_rule vpc/main/security_group/public/ingress/tcp/8080/0.0.0.0/0" in result.err
     assert faulty.counts["pretended"] == 3  # one authorize per group
+
+
+def test_destroy_names_what_keeps_the_vpc_instead_of_retrying(cli, aws, boto, example_file):
+    """A subnet somebody else made in our VPC: AWS refuses DeleteVpc while it is there (DependencyViolation),
+    and vpcdraw never deletes it, so destroy removes the rest, names it, and exits 1 at once."""
+    source = example_file("assignment")
+    assert cli("apply", source).code == 0
+    (vpc,) = [v["VpcId"] for v in boto.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+    theirs = boto.create_subnet(VpcId=vpc, CidrBlock="172.16.50.0/24")["Subnet"]["SubnetId"]
+    destroyed = cli("destroy", source)
+    assert destroyed.code == 1
+    assert f"VPC vpc/main ({vpc}) stays: it holds 1 resource vpcdraw did not create (subnet {theirs}" in destroyed.err
+    assert "Destroyed 19 resources." in destroyed.out
+    assert [s["SubnetId"] for s in boto.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]] \
+        == [theirs]
+    again = cli("destroy", source)
+    assert again.code == 1 and "stays" in again.err and "Traceback" not in again.err
