@@ -206,7 +206,8 @@ def _apply(args: argparse.Namespace) -> int:
             made, wanted, _live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt,
                                       vpc_id=args.vpc_id)  # again, now that it is ours
             made.intent = intent
-            outcome = apply(ec2, made, parallelism=args.parallelism, progress=_progress)
+            with _in_the_account(ec2, made, topology.name, "apply"):
+                outcome = apply(ec2, made, parallelism=args.parallelism, progress=_progress)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}", file=sys.stderr)
         print(f"  done: {len(failed.done)} of {len(made.actions)}; not done: "
@@ -229,6 +230,19 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 MAX_COPIES = 10  # how many copies of a topology's VPC one destroy removes at most
+
+
+def _in_the_account(ec2: Any, made: Any, topology: str, what: str) -> Any:
+    """The account's lock on the plan's first VPC of ours (none yet: nothing to lock, and duplicates are
+    reported by the next plan; one being adopted is not marked before it is ours)."""
+    import contextlib
+
+    from vpcdraw.deploy.lock import account_lock
+
+    adopting = {a.address for a in made.actions if a.op == "adopt"}  # not ours until tagged: not marked either
+    vpc_id = next((i for a, i in sorted(made.ids.items())
+                   if a.count("/") == 1 and a.startswith("vpc/") and a not in adopting), None)
+    return account_lock(ec2, vpc_id, topology, what) if vpc_id else contextlib.nullcontext()
 
 
 def _destroy(args: argparse.Namespace) -> int:
@@ -261,7 +275,8 @@ def _destroy(args: argparse.Namespace) -> int:
                 made, _ = destroy_plan(ec2, topology)
                 if not made.changes:
                     break
-                done += apply(ec2, made, progress=_progress).done
+                with _in_the_account(ec2, made, topology.name, "destroy"):
+                    done += apply(ec2, made, progress=_progress).done
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
         return 1

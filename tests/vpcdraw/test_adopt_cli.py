@@ -37,16 +37,24 @@ def mutations(monkeypatch):
     from vpcdraw.deploy import workflow
 
     calls: list[str] = []
+    locks: list[str] = []  # the account lock's own tag on a VPC of ours, set and removed around each apply
+
+    def seen(model, params, **kw):
+        if model.name.startswith(("Describe", "Get")):
+            return
+        tags = [t["Key"] for t in params.get("Tags", [])]
+        (locks if tags == ["vpcdraw:lock"] else calls).append(model.name)
 
     class Counted(workflow.Ec2):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             for client in self.clients:
-                client.meta.events.register("before-call.ec2.*", lambda model, **kw: calls.append(model.name)
-                                            if not model.name.startswith(("Describe", "Get")) else None)
+                client.meta.events.register("before-parameter-build.ec2.*", seen)
 
     monkeypatch.setattr(workflow, "Ec2", Counted)
-    return calls
+    yield calls
+    # each lock set is removed again, unless destroy deleted the VPC it was on
+    assert set(locks) <= {"CreateTags", "DeleteTags"} and locks.count("DeleteTags") <= locks.count("CreateTags")
 
 
 def _one_sentence(result):

@@ -231,3 +231,27 @@ def test_destroy_names_what_keeps_the_vpc_instead_of_retrying(cli, aws, boto, ex
         == [theirs]
     again = cli("destroy", source)
     assert again.code == 1 and "stays" in again.err and "Traceback" not in again.err
+
+
+def test_an_apply_running_elsewhere_is_honoured_and_a_dead_ones_lock_expires(cli, aws, boto, example_file):
+    """CI and a laptop have different lock files: the account says that an apply is running (the VPC's
+    vpcdraw:lock tag, with its holder and start time), until it ends or, left by a killed run, expires."""
+    import time
+
+    source = example_file("assignment")
+    assert cli("apply", source).code == 0
+    (vpc,) = [v["VpcId"] for v in boto.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+    assert "vpcdraw:lock" not in {t["Key"] for t in boto.describe_vpcs(VpcIds=[vpc])["Vpcs"][0].get("Tags", [])}
+    boto.delete_tags(Resources=[vpc], Tags=[{"Key": "Name"}])  # a change for the next apply to make
+    running = f"apply by ci@runner pid 7 since {time.time() - 60:.0f}"
+    boto.create_tags(Resources=[vpc], Tags=[{"Key": "vpcdraw:lock", "Value": running}])
+    refused = cli("apply", source)
+    assert refused.code == 1
+    assert "is being changed in this account (apply by ci@runner pid 7, started" in refused.err
+    assert "Traceback" not in refused.err
+    left = f"apply by ci@runner pid 7 since {time.time() - 7200:.0f}"  # killed two hours ago
+    boto.create_tags(Resources=[vpc], Tags=[{"Key": "vpcdraw:lock", "Value": left}])
+    applied = cli("apply", source)
+    assert applied.code == 0, applied.err
+    tags = {t["Key"]: t["Value"] for t in boto.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Tags"]}
+    assert "vpcdraw:lock" not in tags and tags["Name"]
