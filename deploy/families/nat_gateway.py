@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource
 from vpcdraw.topology.specs import ElasticIpSpec, NatGatewaySpec
@@ -46,14 +44,18 @@ class NatGateways(Family[NatGatewaySpec]):
 
 
 def _wait(ctx: Context, nat: str, state: str, timeout: float = 900.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        found = settled(lambda: ctx.ec2.call("DescribeNatGateways", NatGatewayIds=[nat]))["NatGateways"]
-        current = found[0]["State"] if found else "deleted"
-        if current == state:
-            return
+    """Wait with botocore's waiter until the NAT is `available` or `deleted`; both can take minutes."""
+    from botocore.exceptions import WaiterError
+
+    name = "nat_gateway_available" if state == "available" else "nat_gateway_deleted"
+    attempts = max(1, int(timeout / max(ctx.poll, 0.01)))
+    try:
+        ctx.ec2.client.get_waiter(name).wait(NatGatewayIds=[nat],
+                                             WaiterConfig={"Delay": ctx.poll, "MaxAttempts": attempts})
+    except WaiterError as error:
+        found = (error.last_response or {}).get("NatGateways") or [{}]
+        current = found[0].get("State", "unknown")
         if current == "failed":
-            raise VpcdrawError(f"NAT gateway {nat} failed: {found[0].get('FailureMessage', 'no reason given')}")
-        if time.monotonic() > deadline:
-            raise VpcdrawError(f"NAT gateway {nat} is still {current} after {timeout:.0f} s")
-        time.sleep(ctx.poll)
+            raise VpcdrawError(f"NAT gateway {nat} failed: {found[0].get('FailureMessage', 'no reason given')}") \
+                from None
+        raise VpcdrawError(f"NAT gateway {nat} is {current}, not {state}, after {timeout:.0f} s") from None
