@@ -36,6 +36,10 @@ class ApplyFailed(VpcdrawError):
         super().__init__(message)
 
 
+class ApplyInterrupted(ApplyFailed):
+    """Ctrl-C: the calls in flight finished, nothing new started; `done` lists what was done."""
+
+
 @dataclass
 class Outcome:
     """What an apply did."""
@@ -75,8 +79,12 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
 
     for phase, actions, specs in phases:
         jobs, needs = _schedule(actions, phase, specs)
-        failures = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs),
-                             partial(finished, phase))
+        failures, interrupted = _run_jobs(jobs, needs, parallelism, partial(_run, ctx, phase, specs=specs),
+                                          partial(finished, phase))
+        if interrupted:
+            not_done = [a for a in plan.actions if a not in outcome.done]
+            raise ApplyInterrupted(f"interrupted: the {len(outcome.done)} calls done are kept", outcome.done,
+                                   not_done)
         if failures:  # the first failure that is not merely another's consequence
             group, error = next((f for f in failures if not isinstance(f[1], Superseded)), failures[0])
             not_done = [a for a in plan.actions if a not in outcome.done]
@@ -115,19 +123,27 @@ def _schedule(actions: list[Action], phase: str, specs: dict[str, Resource]
 
 def _run_jobs(jobs: list[list[Action]], needs: list[set[int]], parallelism: int,
               run: Callable[[list[Action]], None], finished: Callable[[list[Action]], None]
-              ) -> list[tuple[list[Action], Exception]]:
-    """Run each job on a bounded pool once the jobs it needs are done; after a failure, jobs not started yet
-    are cancelled and the running ones finish."""
+              ) -> tuple[list[tuple[list[Action], Exception]], bool]:
+    """Run each job on a bounded pool once the jobs it needs are done; after a failure or a Ctrl-C, jobs not
+    started yet are cancelled and the running ones finish (and are reported finished). Returns the failures
+    and whether it was interrupted."""
     waiting = [len(n) for n in needs]
     dependents: list[list[int]] = [[] for _ in jobs]
     for job, required in enumerate(needs):
         for other in sorted(required):
             dependents[other].append(job)
     failures: list[tuple[list[Action], Exception]] = []
+    interrupted = False
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         running: dict[Future[None], int] = {pool.submit(run, jobs[n]): n for n in range(len(jobs)) if not waiting[n]}
         while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            try:
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+            except KeyboardInterrupt:  # let what is in flight finish, start nothing new
+                interrupted = True
+                for queued in running:
+                    queued.cancel()
+                continue
             for future in sorted(done, key=running.__getitem__):
                 job = running.pop(future)
                 if future.cancelled():
@@ -142,9 +158,9 @@ def _run_jobs(jobs: list[list[Action]], needs: list[set[int]], parallelism: int,
                 finished(jobs[job])
                 for dependent in dependents[job]:
                     waiting[dependent] -= 1
-                    if not waiting[dependent] and not failures:
+                    if not waiting[dependent] and not failures and not interrupted:
                         running[pool.submit(run, jobs[dependent])] = dependent
-    return failures
+    return failures, interrupted
 
 
 def _jobs(actions: list[Action], phase: str, specs: dict[str, Resource]) -> list[list[Action]]:

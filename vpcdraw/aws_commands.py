@@ -177,7 +177,7 @@ def _progress(action: Any, aws_id: str, done: int, total: int) -> None:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from vpcdraw.deploy.apply import ApplyFailed, apply
+    from vpcdraw.deploy.apply import ApplyFailed, ApplyInterrupted, apply
     from vpcdraw.deploy.cost import total
     from vpcdraw.deploy.workflow import plan, unfinished
 
@@ -214,7 +214,7 @@ def _apply(args: argparse.Namespace) -> int:
               + ", ".join(a.address for a in failed.not_done[:5]) + (" ..." if len(failed.not_done) > 5 else ""),
               file=sys.stderr)
         print("  run apply again to finish; what was done is kept and will not be duplicated", file=sys.stderr)
-        return 1
+        return INTERRUPTED if isinstance(failed, ApplyInterrupted) else 1
     left = unfinished(lambda: plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=False, vpc_id=args.vpc_id)[0])
     if left.actions:
         _did_not_take(left, "apply")
@@ -229,6 +229,7 @@ def _apply(args: argparse.Namespace) -> int:
     return 0
 
 
+INTERRUPTED = 130  # Ctrl-C, as the shell reports it
 MAX_COPIES = 10  # how many copies of a topology's VPC one destroy removes at most
 
 
@@ -246,7 +247,7 @@ def _in_the_account(ec2: Any, made: Any, topology: str, what: str) -> Any:
 
 
 def _destroy(args: argparse.Namespace) -> int:
-    from vpcdraw.deploy.apply import ApplyFailed, apply
+    from vpcdraw.deploy.apply import ApplyFailed, ApplyInterrupted, apply
     from vpcdraw.deploy.plan import format_plan
     from vpcdraw.deploy.workflow import destroy_plan, unfinished
 
@@ -279,7 +280,7 @@ def _destroy(args: argparse.Namespace) -> int:
                     done += apply(ec2, made, progress=_progress).done
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
-        return 1
+        return INTERRUPTED if isinstance(failed, ApplyInterrupted) else 1
     left = unfinished(lambda: destroy_plan(ec2, topology)[0])
     if left.actions:
         _did_not_take(left, "destroy")

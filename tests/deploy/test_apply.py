@@ -339,7 +339,7 @@ def test_a_job_starts_when_its_own_needs_are_done_not_with_the_slowest_of_its_wa
         if group[0].address == "c":
             c_started.set()
 
-    failures = _run_jobs([_job("a"), _job("b"), _job("c")], [set(), set(), {1}], 4, run, lambda group: None)
+    failures, _ = _run_jobs([_job("a"), _job("b"), _job("c")], [set(), set(), {1}], 4, run, lambda group: None)
     assert failures == [] and sorted(ran) == ["a", "b", "c"]
 
 
@@ -359,7 +359,7 @@ def test_after_a_failure_nothing_new_starts_and_running_jobs_finish():
             threading.Event().wait(1.0)
 
     jobs = [_job("a"), _job("b"), _job("c"), _job("after-a")]
-    failures = _run_jobs(jobs, [set(), set(), set(), {0}], 1, run, lambda group: finished.append(group[0].address))
+    failures, _ = _run_jobs(jobs, [set(), set(), set(), {0}], 1, run, lambda group: finished.append(group[0].address))
     assert [(g[0].address, str(e)) for g, e in failures] == [("a", "refused")]
     assert "c" not in ran and "after-a" not in ran  # queued c was cancelled; after-a never became ready
     assert finished == (["b"] if "b" in ran else [])

@@ -245,3 +245,28 @@ def test_the_ami_parameter_is_read_once_per_apply_and_retried_like_ec2(endpoint,
     assert census(endpoint) == EXPECTED["service"]
     throttled = faulty.counts["throttled"]
     assert throttled > 0 and faulty.actions["GetParameter"] == throttled + 1, faulty.actions
+
+
+def test_ctrl_c_lets_the_calls_in_flight_finish_and_says_what_is_done(endpoint, proxy, example_file, assignment,
+                                                                      tmp_path):
+    """SIGINT part-way: nothing new starts, the calls in flight finish and are printed, then what is done
+    and not done, exit 130; the next apply finishes the job without duplicates."""
+    import signal
+    import time
+
+    faulty = proxy(Faults(latency=0.2))
+    environment = {**os.environ, "AWS_ENDPOINT_URL": faulty.endpoint, "VPCDRAW_MY_IP": MY_IP,
+                   "VPCDRAW_STATE_DIR": str(tmp_path)}
+    running = subprocess.Popen([sys.executable, "-m", "vpcdraw", "apply", str(example_file("assignment")), "--yes"],
+                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while faulty.counts["mutating"] < 6 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    running.send_signal(signal.SIGINT)
+    out, err = running.communicate(timeout=120)
+    assert running.returncode == 130, err
+    printed = [line for line in out.splitlines() if line.lstrip().startswith("[")]
+    assert f"done: {len(printed)} of 26" in err and "run apply again to finish" in err
+    assert "Traceback" not in err and 0 < len(printed) < 26
+    _apply(endpoint, assignment)
+    assert census(endpoint) == EXPECTED["assignment"]
