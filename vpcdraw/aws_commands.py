@@ -29,6 +29,9 @@ def add_commands(commands: Any) -> None:
     plan.add_argument("--json", action="store_true", help='print {"actions": [...]} and nothing else on stdout')
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help="exit 0 with no changes, 2 with changes, 1 on error (as Terraform does)")
+    plan.add_argument("-out", "--out", type=Path, metavar="PLAN", dest="out",
+                      help="save the plan; `vpcdraw apply PLAN` then carries out exactly it, and refuses when "
+                           "the account changed since")
     plan.set_defaults(run=_plan)
 
     apply = commands.add_parser(
@@ -36,7 +39,9 @@ def add_commands(commands: Any) -> None:
         description="Show the plan, ask for confirmation (not on a local endpoint), and carry it out: each "
                     "resource starts as soon as what it needs exists, up to --parallelism calls at once. "
                     "Re-running after a failure completes the job. Only what carries this topology's tag is "
-                    "changed, and what --adopt takes over.")
+                    "changed, and what --adopt takes over. FILE may also be a plan saved with `plan -out`: "
+                    "then exactly that plan is applied, without asking again, or refused when the account "
+                    "changed since it was made.")
     file_and_aws_options(apply)
     adopt_options(apply)
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
@@ -116,10 +121,11 @@ def adopt_options(parser: argparse.ArgumentParser) -> None:
                              "built by hand (or the one `vpcdraw import` read) to take over")
 
 
-def session(args: argparse.Namespace) -> tuple[Any, Any]:
+def session(args: argparse.Namespace, topology: Any = None) -> tuple[Any, Any]:
+    """The topology (the file's, unless given) and a client for its region."""
     from vpcdraw.deploy.workflow import connect
 
-    topology = load_valid(args.file)
+    topology = topology or load_valid(args.file)
     return topology, connect(topology, use_local=args.local, region=args.region, profile=args.profile)
 
 
@@ -127,13 +133,22 @@ def _plan(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.workflow import plan
 
     topology, ec2 = session(args)
-    made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
+    my_ip = resolve_my_ip(args.my_ip)
+    made, wanted, _ = plan(ec2, topology, my_ip, adopt=args.adopt, vpc_id=args.vpc_id)
     if made.problem:
         raise VpcdrawError(made.problem)
+    if args.out:
+        from vpcdraw.deploy.saved import save
+
+        if args.out.resolve() == args.file.resolve():
+            raise VpcdrawError(f"-out {args.out} is the topology file itself; give the plan another name")
+        save(args.out, made, topology, my_ip, args.adopt, args.vpc_id)
     if args.json:
         print(json.dumps(made.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
         _show(made, topology, ec2, wanted)
+    if args.out and not args.json:
+        print(f"Saved the plan to {args.out}: `vpcdraw apply {args.out}` carries out exactly this plan.")
     return 2 if args.detailed_exitcode and made.changes else 0
 
 
@@ -183,18 +198,26 @@ def _apply(args: argparse.Namespace) -> int:
 
     if args.parallelism < 1:
         raise VpcdrawError(f"--parallelism {args.parallelism} must be 1 or more")
+    from vpcdraw.deploy.saved import is_saved, load
     from vpcdraw.topology.analysis.lint import at_or_above, lint
 
-    blocking = [f for f in at_or_above(lint(load_valid(args.file)), "high") if f.rule not in args.allow]
+    saved = load(args.file) if is_saved(args.file) else None
+    if saved is not None:  # the plan's own topology and options, whatever the command line says
+        args.my_ip, args.adopt, args.vpc_id, args.yes = saved.my_ip, saved.adopt, saved.vpc_id, True
+    blocking = [f for f in at_or_above(lint(saved.topology if saved else load_valid(args.file)), "high")
+                if f.rule not in args.allow]
     if blocking:
         for finding in blocking:
             print(f"  {finding}", file=sys.stderr)
         rules = " ".join(f"--allow {r}" for r in sorted({f.rule for f in blocking}))
         raise VpcdrawError(f"{len(blocking)} high-severity lint findings (above); fix them, or apply with {rules}")
-    topology, ec2 = session(args)
+    topology, ec2 = session(args, saved.topology if saved else None)
     made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
     if made.problem:
         raise VpcdrawError(made.problem)
+    stale = saved.stale(made) if saved else None
+    if stale:
+        raise VpcdrawError(f"{args.file}: {stale}; make a new plan (vpcdraw plan FILE -out {args.file.name})")
     _show(made, topology, ec2, wanted)
     if not made.changes:
         return 0
@@ -205,6 +228,9 @@ def _apply(args: argparse.Namespace) -> int:
         with exclusive(topology.name, "apply") as intent:
             made, wanted, _live = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt,
                                       vpc_id=args.vpc_id)  # again, now that it is ours
+            stale = saved.stale(made) if saved else None
+            if stale:
+                raise VpcdrawError(f"{args.file}: {stale}; make a new plan")
             made.intent = intent
             with _in_the_account(ec2, made, topology.name, "apply"):
                 outcome = apply(ec2, made, parallelism=args.parallelism, progress=_progress)
@@ -221,7 +247,8 @@ def _apply(args: argparse.Namespace) -> int:
         return 1
     print(f"Applied {len(outcome.done)} changes.")
     hourly = total(wanted, topology.region)
-    undo = f"`vpcdraw destroy {args.file}{' --local' if args.local else ''}` removes it."
+    source = "FILE" if saved else args.file
+    undo = f"`vpcdraw destroy {source}{' --local' if args.local else ''}` removes it."
     if hourly:
         print(f"Reminder: this costs about ${hourly:.3f}/hour while it exists (approximate); {undo}")
     else:

@@ -255,3 +255,26 @@ def test_an_apply_running_elsewhere_is_honoured_and_a_dead_ones_lock_expires(cli
     assert applied.code == 0, applied.err
     tags = {t["Key"]: t["Value"] for t in boto.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Tags"]}
     assert "vpcdraw:lock" not in tags and tags["Name"]
+
+
+def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(cli, aws, boto, example_file, tmp_path):
+    source, saved = example_file("assignment"), tmp_path / "tonight.plan"
+    made = cli("plan", source, "-out", saved)
+    assert made.code == 0 and f"Saved the plan to {saved}" in made.out
+    source.write_text("raise SystemExit('the file changed meanwhile')\n", encoding="utf-8")  # the plan holds it
+    applied = cli("apply", saved)
+    assert applied.code == 0, applied.err
+    assert "Applied 26 changes." in applied.out
+    (vpc,) = [v["VpcId"] for v in boto.describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
+    again = tmp_path / "again.plan"
+    assert cli("plan", example_file("assignment"), "-out", again).code == 0  # no changes, saved
+    boto.delete_tags(Resources=[vpc], Tags=[{"Key": "Name"}])  # the account changes after the plan
+    stale = cli("apply", again)
+    assert stale.code == 1
+    assert "the account changed since this plan was made (0 actions then, 1 now)" in stale.err
+    garbage = tmp_path / "not.plan"
+    garbage.write_text('{"format": "vpcdraw-plan/1", "actions": 3}', encoding="utf-8")
+    refused = cli("apply", garbage)
+    assert refused.code == 1 and "is not a plan vpcdraw saved" in refused.err and "Traceback" not in refused.err
+    same = cli("plan", example_file("assignment"), "-out", example_file("assignment"))
+    assert same.code == 1 and "is the topology file itself" in same.err
