@@ -257,6 +257,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 INTERRUPTED = 130  # Ctrl-C, as the shell reports it
+LOCAL_REGION = "ap-northeast-2"  # the local AWS's region when nothing names one: the course's, Seoul
 MAX_COPIES = 10  # how many copies of a topology's VPC one destroy removes at most
 
 
@@ -334,7 +335,7 @@ def reader(region: str | None, profile: str | None, use_local: bool) -> Any:
     from vpcdraw.deploy.aws import Ec2, configuration
     from vpcdraw.deploy.workflow import wants_local
 
-    region = region or configuration(profile).region
+    region = region or configuration(profile).region or (LOCAL_REGION if wants_local(use_local) else None)
     if not region:
         raise VpcdrawError("which region? give --region or set AWS_REGION")
     if wants_local(use_local):
@@ -374,7 +375,8 @@ def _local(args: argparse.Namespace) -> int:
         server = local.start(args.port)
         print(f"The local AWS runs at {server.endpoint} (pid {server.pid}; log {server.log}).")
         print("Use it with --local on any vpcdraw AWS command, or with other tools:")
-        print(f"  export AWS_ENDPOINT_URL={server.endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local")
+        print(f"  export AWS_ENDPOINT_URL={server.endpoint} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
+              f"AWS_REGION={LOCAL_REGION}")
         print("Stop it with `vpcdraw local stop`.")
         return 0
     if args.local_action == "status":
@@ -384,6 +386,7 @@ def _local(args: argparse.Namespace) -> int:
             return 1
         print(f"The local AWS runs at {running.endpoint} (pid {running.pid}).")
         return 0
-    print("Stopped the local AWS." if local.stop() else "The local AWS was not running.")
+    print("Stopped the local AWS; what it held is gone (it keeps nothing between runs)." if local.stop()
+          else "The local AWS was not running.")
     return 0
 

@@ -88,13 +88,17 @@ def test_local_start_status_plan_stop(cli, tmp_path, monkeypatch, example_file):
     try:
         assert started.code == 0
         assert f"http://127.0.0.1:{port}" in started.out
+        assert "AWS_REGION=ap-northeast-2" in started.out  # so that boto3 and the AWS CLI work with the line
+        listed = cli("import", "--local")  # no file, no --region: the local AWS's region
+        assert "which region" not in listed.err
         status = cli("local", "status")
         assert status.code == 0 and f"http://127.0.0.1:{port}" in status.out
         planned = cli("plan", example_file("assignment"), "--local", "--my-ip", "203.0.113.10", "--detailed-exitcode")
         assert planned.code == 2
         assert f"Plan for topology 'assignment' on http://127.0.0.1:{port} (local):" in planned.out
     finally:
-        assert cli("local", "stop").out == "Stopped the local AWS.\n"
+        stopped = cli("local", "stop").out
+        assert stopped == "Stopped the local AWS; what it held is gone (it keeps nothing between runs).\n"
     assert cli("local", "status").code == 1
 
 
