@@ -408,10 +408,52 @@ def _order(items: list[Resource], reverse: bool = False) -> list[str]:
 
 
 def format_plan(plan: Plan) -> list[str]:
-    """The plan as lines for a terminal, Terraform style: `+ subnet vpc/main/subnet/public-a (reason)`."""
-    lines = [f"  {SYMBOL[a.op]:>3} {a.kind} {a.address}  ({a.reason})" for a in plan.actions]
+    """The plan as lines for a terminal, Terraform style, with the values that are made or go:
+    `+ subnet vpc/main/subnet/public-a  (172.16.0.0/24 in ap-northeast-2a)`; a change says `field: old -> new`."""
+    lines = []
+    for a in plan.actions:
+        said = a.reason
+        if a.op in ("create", "delete") and not said.startswith("AWS's"):
+            said = values(a.spec) or said
+        lines.append(f"  {SYMBOL[a.op]:>3} {a.kind} {a.address}  ({said})")
     replaced = plan.count("replace")
     if replaced:
         lines.append(f"  !!  {replaced} resource{'s are' if replaced > 1 else ' is'} REPLACED: deleted, then "
                      "created again with a new id")
     return lines
+
+
+def values(spec: Spec) -> str:
+    """What a resource is, in the values a reviewer checks: CIDR and AZ, ports and peer, destination and target."""
+    from vpcdraw.topology import specs
+
+    from .diff import rule_words
+
+    def short(where: str | None) -> str:
+        return where.rsplit("/", 1)[-1] if where else "nothing"
+
+    if isinstance(spec, specs.VpcSpec):
+        return spec.cidr
+    if isinstance(spec, specs.SubnetSpec):
+        return f"{spec.cidr} in {spec.az}" + (", public IPs" if spec.map_public_ip else "")
+    if isinstance(spec, specs.RouteSpec):
+        return f"{spec.destination} -> {short(spec.target)}"
+    if isinstance(spec, specs.RouteTableAssociationSpec):
+        return f"subnet {short(spec.subnet)}"
+    if isinstance(spec, SecurityGroupRuleSpec):
+        return rule_words(spec, on_group=False)
+    if isinstance(spec, specs.InstanceSpec):
+        return f"{spec.instance_type} in {short(spec.subnet)}" + (", public IP" if spec.public_ip else "")
+    if isinstance(spec, specs.NatGatewaySpec):
+        return f"in {short(spec.subnet)}"
+    if isinstance(spec, specs.InternetGatewaySpec):
+        return f"attached to {short(spec.vpc)}" if spec.vpc else "detached"
+    if isinstance(spec, specs.SecurityGroupSpec):
+        return spec.description
+    return ""
+
+
+def counts(plan: Plan) -> str:
+    """`1 to adopt, 26 to create`: how many actions of each op."""
+    return ", ".join(f"{plan.count(op)} to {op}" for op in ("adopt", "create", "update", "replace", "delete")
+                     if plan.count(op))

@@ -154,7 +154,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
     from vpcdraw.deploy.cost import total
-    from vpcdraw.deploy.plan import format_plan
+    from vpcdraw.deploy.plan import counts, format_plan
 
     where = f"{ec2.endpoint} (local)" if ec2.local else f"AWS, region {topology.region}"
     print(f"Plan for topology '{topology.name}' on {where}:")
@@ -162,9 +162,7 @@ def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
         print("  no changes: the account matches the topology")
     else:
         print("\n".join(format_plan(made)))
-        counts = ", ".join(f"{made.count(op)} to {op}" for op in ("adopt", "create", "update", "replace", "delete")
-                           if made.count(op))
-        print(f"  {counts}")
+        print(f"  {counts(made)}")
     for note in made.notes:
         print(f"  note: {note}")
     hourly = total(wanted, topology.region)

@@ -22,7 +22,10 @@ def test_plan_apply_plan_destroy_through_aws_endpoint_url(cli, aws, example_file
     source = example_file("assignment")
     planned = cli("plan", source, "--detailed-exitcode")
     assert planned.code == 2
-    assert "+ vpc vpc/main  (not in the account)" in planned.out
+    assert "+ vpc vpc/main  (172.16.0.0/16)" in planned.out
+    assert "+ subnet vpc/main/subnet/private-c  (172.16.3.0/24 in ap-northeast-2c)" in planned.out
+    assert ("+ security_group_rule vpc/main/security_group/private/ingress/tcp/3306/sg:public  "
+            "(tcp/3306 from SG public)") in planned.out
     assert "26 to create" in planned.out
     applied = cli("apply", source)  # a loopback endpoint is local: no confirmation asked
     assert applied.code == 0, applied.err
