@@ -157,8 +157,9 @@ def _place(live: Live, topology: str, wanted: dict[str, Resource], reading: Read
             name = (tags or {}).get("Name", "") or aws_id
             cidr = getattr(new.spec, "cidr", None)
             live.foreign.append((new.kind, aws_id, f"{name} {cidr}" if cidr else name))
-            live.foreign_in.setdefault(holding_vpc(new.address), []).append(
-                f"{new.kind.replace('_', ' ')} {aws_id} ({name})")
+            if new.kind != "elastic_ip":  # an address is not in the VPC: it does not keep the VPC from going
+                live.foreign_in.setdefault(holding_vpc(new.address), []).append(
+                    f"{new.kind.replace('_', ' ')} {aws_id} ({name})")
             continue
         live.add(_as_aws_has_it(new, tags, reading, old.address, wanted), aws_id, owned, owner)
         kept.add(new.address)
