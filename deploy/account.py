@@ -5,14 +5,19 @@ Both are idempotent: a second run finds everything in place, changes nothing and
 
 from __future__ import annotations
 
+import re
 import secrets
 import string
 from dataclasses import dataclass, field
+
+from vpcdraw.topology.errors import VpcdrawError
 
 from .aws import AwsError, Ec2
 
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/AmazonVPCReadOnlyAccess"
 BUDGET_NAME = "vpcdraw-monthly"
+# IAM's UserName: pattern [\w+=,.@-]+ (ASCII \w), 1-64 characters (IAM API reference, CreateUser).
+_USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
 
 @dataclass
@@ -38,8 +43,23 @@ def _missing(error: AwsError) -> bool:
     return error.code in ("NoSuchEntity", "NotFoundException", "NoSuchEntityException")
 
 
+def check_user_name(user: str) -> None:
+    """VpcdrawError in one sentence unless `user` is a name IAM accepts (checked before any call).
+
+    >>> check_user_name("reviewer")
+    >>> check_user_name("리뷰어")
+    Traceback (most recent call last):
+    ...
+    vpcdraw.topology.errors.VpcdrawError: IAM user name '리뷰어' must be 1-64 ASCII letters, digits and +=,.@_-
+    """
+    if not _USER_NAME.fullmatch(user):  # fullmatch: `$` would let a trailing newline through
+        shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in user)
+        raise VpcdrawError(f"IAM user name '{shown}' must be 1-64 ASCII letters, digits and +=,.@_-")
+
+
 def reviewer(ec2: Ec2, user: str, alias: str | None) -> Outcome:
     """An IAM user with console access and AmazonVPCReadOnlyAccess, the alias, and the sign-in URL."""
+    check_user_name(user)
     iam = ec2.service("iam")
     outcome = Outcome()
     try:

@@ -7,7 +7,12 @@ live account's translation and the grader both use it.
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Iterable
+
 from .model import ANYWHERE_CIDR, Rule, SecurityGroup, Tier
+
+EVERY_ADDRESS = ipaddress.IPv4Network(ANYWHERE_CIDR)
 
 # Words in a Name tag or GroupName that say a tier; management first, since "admin web" manages.
 TIER_WORDS: dict[Tier, tuple[str, ...]] = {
@@ -53,6 +58,38 @@ def covers(rule: Rule, protocol: str, port: int | None) -> bool:
     if port is None or rule.from_port is None or rule.to_port is None or rule.from_port == -1:
         return True
     return rule.from_port <= port <= rule.to_port
+
+
+def merged_blocks(rules: Iterable[Rule]) -> list[ipaddress.IPv4Network]:
+    """The IPv4 blocks the rules' CIDR peers cover together, merged (ipaddress.collapse_addresses).
+
+    Coverage, not spelling: two rules from 0.0.0.0/1 and 128.0.0.0/1 are one rule from the whole internet.
+    Peers that are not IPv4 CIDRs (groups, subnets, my IP, IPv6) add nothing.
+
+    >>> from vpcdraw.topology.model import Peer
+    >>> halves = [Rule("tcp", 22, 22, Peer("cidr", "0.0.0.0/1")), Rule("tcp", 22, 22, Peer("cidr", "128.0.0.0/1"))]
+    >>> merged_blocks(halves)
+    [IPv4Network('0.0.0.0/0')]
+    """
+    blocks = []
+    for rule in rules:
+        if rule.peer.kind == "cidr":
+            try:
+                blocks.append(ipaddress.IPv4Network(rule.peer.value, strict=False))
+            except ValueError:
+                continue  # IPv6, or a CIDR that validation refuses
+    return list(ipaddress.collapse_addresses(blocks))
+
+
+def allowed_blocks(rules: Iterable[Rule], protocol: str, port: int | None) -> list[ipaddress.IPv4Network]:
+    """The IPv4 blocks that the rules covering `protocol`/`port` let through, merged (see `merged_blocks`)."""
+    return merged_blocks(r for r in rules if covers(r, protocol, port))
+
+
+def within(block: ipaddress.IPv4Network, blocks: Iterable[ipaddress.IPv4Network]) -> bool:
+    """Whether every address of `block` is in one of the merged `blocks` (merged blocks never split an aligned
+    block between them, so one of them holds it all)."""
+    return any(block.subnet_of(b) for b in blocks)
 
 
 def single_address(rule: Rule) -> bool:

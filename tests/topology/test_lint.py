@@ -81,3 +81,21 @@ def test_lint_cli_and_apply_refusal(cli, example_file, tmp_path, monkeypatch):
     refused = cli("apply", path, "--yes")
     assert refused.code == 1
     assert "1 high-severity lint findings (above); fix them, or apply with --allow VD001" in refused.err
+
+
+@pytest.mark.parametrize(("blocks", "ports", "expected"), [
+    (("0.0.0.0/1", "128.0.0.0/1"), "tcp/22", {"VD001"}),
+    (("0.0.0.0/2", "64.0.0.0/2", "128.0.0.0/1"), "tcp/3389", {"VD002"}),
+    (("0.0.0.0/1", "128.0.0.0/1"), "all", {"VD001", "VD002", "VD003"}),
+    (("0.0.0.0/1", "128.0.0.0/1"), "tcp/3306", {"VD004"}),
+    (("0.0.0.0/1", "128.0.0.0/2"), "tcp/22", set()),  # a quarter of the internet is left out
+])
+def test_rules_that_together_cover_the_world_open_a_port_to_it(small, blocks, ports, expected):
+    from vpcdraw.topology import cidr
+
+    t, vpc = small()
+    for block in blocks:
+        vpc._security_groups[0].ingress(ports, cidr(block), "described")
+    found = [f for f in lint(t.build()) if f.severity == "high"]
+    assert {f.rule for f in found} == expected
+    assert all("together cover every address" in f.message for f in found)

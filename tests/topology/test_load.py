@@ -57,7 +57,7 @@ def test_a_missing_file_says_so(tmp_path):
 
 def test_a_file_that_runs_too_long_is_stopped(tmp_path):
     path = _write(tmp_path, "loop.py", "while True:\n    pass\n")
-    with pytest.raises(LoadError, match=r"loop\.py was still running after 0\.5 s and was stopped"):
+    with pytest.raises(LoadError, match=r"loop\.py did not finish loading within 0\.5 s and was stopped"):
         load(path, timeout=0.5)
 
 
@@ -70,3 +70,50 @@ def test_no_exec_refuses_python_and_reads_json(tmp_path, example_file, monkeypat
         load(source)
     json_file = _write(tmp_path, "a.json", to_json(load(source, allow_code=True)))
     assert load(json_file).name == "assignment"
+
+
+RUNAWAY = {
+    "catches.py": ("while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n"
+                   "        pass\n", r"catches\.py did not finish loading within 1 s and was stopped"),
+    "alarm.py": ("import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(1000)\n",
+                 r"alarm\.py did not finish loading within 1 s and was stopped"),
+    "thread.py": ("import threading, time\nfrom vpcdraw import TopologyBuilder\n"
+                  "threading.Thread(target=time.sleep, args=(1000,)).start()\n"
+                  "topology = TopologyBuilder('t', region='ap-northeast-2')\n",
+                  r"thread\.py did not finish loading within 1 s and was stopped"),
+    "exits.py": ("import os\nos._exit(0)\n", r"exits\.py exited while loading \(exit status 0\) and built no topology"),
+}
+
+
+@pytest.mark.parametrize("threads", [False, True], ids=["as called", "with a thread"])
+@pytest.mark.parametrize("name", sorted(RUNAWAY))
+def test_a_runaway_file_is_stopped_whether_or_not_the_caller_has_threads(tmp_path, name, threads):
+    import threading
+
+    text, message = RUNAWAY[name]
+    path = _write(tmp_path, name, text)
+    stop = threading.Event()
+    if threads:  # a process with threads has its files forked by the loader server, not forked itself
+        threading.Thread(target=stop.wait, daemon=True).start()
+    try:
+        with pytest.raises(LoadError, match=message):
+            load(path, timeout=1)
+        assert load(_write(tmp_path, "fine.py", "from vpcdraw import TopologyBuilder\n"
+                                                "topology = TopologyBuilder('fine', region='ap-northeast-2')\n"
+                           )).name == "fine"
+    finally:
+        stop.set()
+
+
+def test_a_script_that_loads_at_top_level_with_threads_runs_once(tmp_path, example_file):
+    import subprocess
+    import sys
+
+    marker = tmp_path / "runs.txt"
+    script = _write(tmp_path, "script.py", "import threading\nfrom vpcdraw.topology import load\n"
+                                           f"open({str(marker)!r}, 'a').write('ran\\n')\n"
+                                           "threading.Thread(target=threading.Event().wait, daemon=True).start()\n"
+                                           f"print(load({str(example_file('assignment'))!r}).name)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (0, "assignment\n"), done.stderr
+    assert marker.read_text() == "ran\n"  # no child process ran the caller's main script again

@@ -94,3 +94,20 @@ def test_reach_cli(cli, example_file):
     assert cli("reach", source, "public", "private", "3306").code == 0
     assert '"reachable": true' in cli("reach", source, "internet", "public", "8080", "--json").out
     assert cli("reach", source, "--matrix", "--my-ip", "203.0.113.10").code == 0
+
+
+def test_rules_that_together_cover_a_peer_let_it_through(small):
+    from vpcdraw.topology import cidr
+
+    t, vpc = small()
+    (vpc.security_group("db", "database", tier="private")
+     .ingress("tcp/3306", cidr("10.0.0.0/25"), "lower half of public-a")
+     .ingress("tcp/3306", cidr("10.0.0.128/25"), "upper half of public-a"))
+    vpc._security_groups[0].ingress("tcp/22", cidr("0.0.0.0/1"), "a").ingress("tcp/22", cidr("128.0.0.0/1"), "b")
+    topology = t.build()
+    assert _reachable(topology, "public", "private", "3306")[0]
+    assert _reachable(topology, "internet", "public", "22") == (True, set())
+    path = reach(topology, "internet", "public", "22")[0].path
+    assert "SG web allows tcp/22 from 0.0.0.0/1, 128.0.0.0/1 (together all of internet)" in path
+    assert _reachable(topology, "203.0.113.0/24", "public", "22")[0]
+    assert not _reachable(topology, "internet", "public", "23")[0]  # coverage is per port

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from vpcdraw.topology import Peer, anywhere, my_ip, sg, validate
+from vpcdraw.topology import Peer, anywhere, cidr, my_ip, sg, validate
 from vpcdraw.topology.builder import TopologyBuilder, VpcBuilder
 
 
@@ -202,6 +202,30 @@ CASES = {
     "no vpc": (
         lambda t, v: t._vpcs.clear(),
         "topology", "has no VPC", "MissingParameter"),
+    "vpc cidr prefix with a leading zero": (
+        lambda t, v: setattr(v, "cidr", "10.0.0.0/016"),
+        "vpc/main", "VPC CIDR '10.0.0.0/016' is not written as AWS writes a CIDR block", "InvalidParameterValue"),
+    "subnet cidr with a netmask": (
+        lambda t, v: v.subnet("m", "10.0.5.0/255.255.255.0", az="a", tier="management"),
+        "vpc/main/subnet/m", "did you mean '10.0.5.0/24'?", "InvalidParameterValue"),
+    "rule peer 0.0.0.0/00": (
+        lambda t, v: v.security_group("ssh", "ssh").ingress("tcp/22", cidr("0.0.0.0/00"), "admins"),
+        "vpc/main/security_group/ssh", "ingress rule tcp/22 from 0.0.0.0/00: CIDR '0.0.0.0/00' is not written as AWS "
+        "writes a CIDR block (no leading zeros, no spaces, a prefix length); did you mean '0.0.0.0/0'?",
+        "InvalidParameterValue"),
+    "nacl entry cidr with spaces": (
+        lambda t, v: v.network_acl("edge").inbound(100, "tcp/80", "10.0.0.0 /16"),
+        "vpc/main/network_acl/edge", "CIDR '10.0.0.0 /16' is not written", "InvalidParameterValue"),
+    "route destination with a leading zero": (
+        lambda t, v: v._route_tables[0].route("0.0.0.0/00", nat_gateway="nat"),
+        "vpc/main/route_table/public", "route destination '0.0.0.0/00' is not written", "InvalidParameterValue"),
+    "name with a trailing newline": (
+        lambda t, v: v.route_table("extra\n"),
+        "vpc/main/route_table/extra\n", "name 'extra\n' may use only", "InvalidName"),
+    "label a tag cannot hold": (
+        lambda t, v: v.internet_gateway("igw", label="gate\udcff"),
+        "vpc/main/internet_gateway/igw", "label 'gate\\udcff' has characters a Name tag cannot hold",
+        "InvalidParameterValue"),
 }
 
 

@@ -1,17 +1,21 @@
 """Security lint: rules with stable ids and severities, each naming the matching checkov and Security Hub ids.
 
 Port ranges and protocol `all` match as checkov matches them: a rule covers a port when the port lies in its
-range, and `all` covers every port. Findings every account has until its owner acts (the default security
-group's rules, no flow logs, groups no host uses yet) are informational.
+range, and `all` covers every port. "The world" is coverage, not one spelling: several rules whose blocks
+together are every IPv4 address (0.0.0.0/1 and 128.0.0.0/1) open a port as 0.0.0.0/0 does. Findings every
+account has until its owner acts (the default security group's rules, no flow logs, groups no host uses
+yet) are informational.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ..address import address, vpc_address
 from ..model import ANYWHERE_CIDR, Rule, SecurityGroup, Topology, Vpc
+from ..roles import EVERY_ADDRESS, merged_blocks, within
 from ..roles import covers as tcp_covers
 
 SEVERITIES = ("info", "low", "medium", "high")
@@ -82,18 +86,7 @@ def _groups(vpc: Vpc) -> list[Finding]:
     found = []
     for group in vpc.security_groups:
         where = address(vpc, "security_group", group.name)
-        for rule in group.ingress:
-            if rule.peer.kind == "cidr" and rule.peer.value in WORLD:
-                text = f"ingress {rule.port_text} from {rule.peer.value}"
-                if rule.protocol == "all" or (rule.from_port == 0 and rule.to_port == 65535):
-                    found.append(_find("VD003", where, f"{text} opens every port to the world"))
-                if covers(rule, 22):
-                    found.append(_find("VD001", where, f"{text} lets anyone try SSH; allow 22 from my_ip or an SG"))
-                if covers(rule, 3389):
-                    found.append(_find("VD002", where, f"{text} lets anyone try RDP"))
-                ports = [p for p in DATABASE_PORTS if covers(rule, p)]
-                if ports and rule.protocol != "all":
-                    found.append(_find("VD004", where, f"{text} exposes database port {ports[0]}"))
+        found += _open_to_the_world(where, group)
         for direction, rules in (("ingress", group.ingress), ("egress", group.egress or ())):
             for rule in rules:
                 if not rule.description:
@@ -101,6 +94,45 @@ def _groups(vpc: Vpc) -> list[Finding]:
                                                        "description"))
         if not _used(vpc, group):
             found.append(_find("VD011", where, "no subnet, tier or host uses it"))
+    return found
+
+
+def _every_port(rule: Rule) -> bool:
+    return rule.protocol == "all" or (rule.from_port == 0 and rule.to_port == 65535)
+
+
+def _open_to_the_world(where: str, group: SecurityGroup) -> list[Finding]:
+    """VD001-VD004: a rule from the whole world, or several rules whose blocks together are the whole world.
+
+    Coverage, not spelling: ingress from 0.0.0.0/1 and from 128.0.0.0/1 is ingress from everyone.
+    """
+    found = []
+    for rule in group.ingress:
+        if rule.peer.kind == "cidr" and rule.peer.value in WORLD:
+            text = f"ingress {rule.port_text} from {rule.peer.value}"
+            if _every_port(rule):
+                found.append(_find("VD003", where, f"{text} opens every port to the world"))
+            if covers(rule, 22):
+                found.append(_find("VD001", where, f"{text} lets anyone try SSH; allow 22 from my_ip or an SG"))
+            if covers(rule, 3389):
+                found.append(_find("VD002", where, f"{text} lets anyone try RDP"))
+            ports = [p for p in DATABASE_PORTS if covers(rule, p)]
+            if ports and rule.protocol != "all":
+                found.append(_find("VD004", where, f"{text} exposes database port {ports[0]}"))
+    partial = [r for r in group.ingress if r.peer.kind == "cidr" and r.peer.value not in WORLD]
+    checks: list[tuple[str, Callable[[Rule], bool], str]] = [
+        ("VD003", _every_port, "open every port to the world"),
+        ("VD001", lambda r: covers(r, 22), "let anyone try SSH; allow 22 from my_ip or an SG"),
+        ("VD002", lambda r: covers(r, 3389), "let anyone try RDP"),
+        *[("VD004", lambda r, p=p: covers(r, p) and r.protocol != "all", f"expose database port {p}")
+          for p in DATABASE_PORTS],
+    ]
+    for rule_id, test, words in checks:
+        together = [r for r in partial if test(r)]
+        if any(f.rule == rule_id for f in found) or not within(EVERY_ADDRESS, merged_blocks(together)):
+            continue
+        text = ", ".join(f"{r.port_text} from {r.peer.value}" for r in together)
+        found.append(_find(rule_id, where, f"ingress {text} together cover every address and {words}"))
     return found
 
 

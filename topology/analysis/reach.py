@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import VpcdrawError
 from ..model import ANYWHERE_CIDR, TIERS, NetworkAclEntry, Rule, SecurityGroup, Subnet, Topology, Vpc
 from ..ports import parse_ports
-from ..roles import covers
+from ..roles import EVERY_ADDRESS, allowed_blocks, covers, within
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -253,15 +253,19 @@ def _sg_allows(vpc: Vpc, groups: tuple[SecurityGroup, ...], direction: str, prot
         return False, f"blocked: no security group protects {own.name}"
     near = []
     for group in groups:
-        rules = group.ingress if direction == "ingress" else (group.egress if group.egress is not None else
-                                                                (Rule("all", None, None, _any()),))
-        for rule in rules:
+        for rule in _rules(group, direction):
             if not covers(rule, protocol, port):
                 continue
             if _peer_matches(vpc, rule, peer):
                 side = "from" if direction == "ingress" else "to"
                 return True, f"SG {group.name} allows {rule.port_text} {side} {rule.peer}"
             near.append((group.name, rule))
+    together = _together(groups, direction, protocol, port, peer)
+    if together:
+        side = "from" if direction == "ingress" else "to"
+        names = ", ".join(dict.fromkeys(g.name for g, _ in together))
+        blocks = ", ".join(r.peer.value for _, r in together)
+        return True, f"SG {names} allows {protocol}/{port} {side} {blocks} (together all of {peer.name})"
     if direction == "egress":
         return False, f"blocked: SG {groups[0].name} allows no outbound {protocol}/{port} to {peer.name}"
     if near:
@@ -269,6 +273,27 @@ def _sg_allows(vpc: Vpc, groups: tuple[SecurityGroup, ...], direction: str, prot
         return False, f"blocked: SG {near[0][0]} allows {protocol}/{port} only from {sources}"
     names = ", ".join(g.name for g in groups)
     return False, f"blocked: SG {names} allows nothing on {protocol}/{port}"
+
+
+def _rules(group: SecurityGroup, direction: str) -> tuple[Rule, ...]:
+    if direction == "ingress":
+        return group.ingress
+    return group.egress if group.egress is not None else (Rule("all", None, None, _any()),)
+
+
+def _together(groups: tuple[SecurityGroup, ...], direction: str, protocol: str, port: int | None,
+              peer: Endpoint) -> list[tuple[SecurityGroup, Rule]]:
+    """The CIDR rules of the groups that cover the port and, merged, hold every address of the peer, which
+    none of them does alone (0.0.0.0/1 and 128.0.0.0/1 for the internet); empty when they do not."""
+    if peer.outside:
+        block = ipaddress.IPv4Network(peer.cidr, strict=False) if peer.cidr else EVERY_ADDRESS
+    else:
+        block = ipaddress.IPv4Network(peer.subnet.cidr, strict=False)  # type: ignore[union-attr]
+    rules = [(g, r) for g in groups for r in _rules(g, direction)
+             if r.peer.kind == "cidr" and covers(r, protocol, port)]
+    if not within(block, allowed_blocks((r for _, r in rules), protocol, port)):
+        return []
+    return [(g, r) for g, r in rules if any(b.overlaps(block) for b in allowed_blocks((r,), protocol, port))]
 
 
 def _peer_matches(vpc: Vpc, rule: Rule, peer: Endpoint) -> bool:

@@ -14,6 +14,7 @@ from ..serialize import type_problems
 from .network import check_network
 from .problem import NAME_RULE, Problem, valid_name
 from .security import check_security
+from .text import check_text
 
 
 def validate(topology: Topology) -> list[Problem]:
@@ -42,6 +43,7 @@ def validate(topology: Topology) -> list[Problem]:
         problems += _check_names(vpc)
         problems += check_network(topology.region, vpc)
         problems += check_security(vpc)
+    problems += check_text(topology)
     return problems
 
 

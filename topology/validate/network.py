@@ -8,7 +8,7 @@ from collections import Counter
 from ..address import address, vpc_address
 from ..model import ANYWHERE_CIDR, Vpc
 from ..regions import REGION_ZONES, zone_exists
-from .problem import Problem, parse_network
+from .problem import Problem, parse_network, shown
 
 MAX_SUBNETS_PER_VPC = 200
 MAX_ROUTES_PER_TABLE = 50
@@ -30,7 +30,7 @@ def _check_block(
     """Parse a VPC or subnet CIDR and check AWS's /16 to /28 limit; None when it is unusable."""
     net, why = parse_network(cidr)
     if net is None:
-        problems.append(Problem(where, f"{what} CIDR '{cidr}' {why}", "InvalidParameterValue"))
+        problems.append(Problem(where, f"{what} CIDR '{shown(cidr)}' {why}", "InvalidParameterValue"))
         return None
     if not 16 <= net.prefixlen <= 28:
         problems.append(
@@ -133,7 +133,7 @@ def _check_route_tables(vpc: Vpc, vpc_net: ipaddress.IPv4Network | None) -> list
             net, why = parse_network(route.destination)
             if net is None:
                 problems.append(
-                    Problem(where, f"route destination '{route.destination}' {why}", "InvalidParameterValue")
+                    Problem(where, f"route destination '{shown(route.destination)}' {why}", "InvalidParameterValue")
                 )
             if route.target == "internet_gateway":
                 if igw is None or igw.name != route.gateway:

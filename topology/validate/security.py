@@ -7,14 +7,17 @@ from collections import Counter
 
 from ..address import address
 from ..model import PROTOCOLS, NetworkAclEntry, Rule, SecurityGroup, Vpc
-from .problem import Problem, parse_network
+from .problem import Problem, parse_network, shown
 
 MAX_RULES_PER_DIRECTION = 60
 MAX_SECURITY_GROUPS_PER_INSTANCE = 5
 MAX_TEXT = 255
-# AWS's allowed characters for security group names and descriptions, and rule descriptions.
-_AWS_TEXT = re.compile(r"^[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
+# AWS's allowed characters for security group names and descriptions, and rule descriptions (EC2 API reference,
+# CreateSecurityGroup: "a-z, A-Z, 0-9, spaces, and ._-:/()#,@[]+=&;{}!$*"), matched whole: with `$`, a trailing
+# newline would pass.
+_AWS_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
 _AWS_TEXT_RULE = "ASCII letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*"
+_ADDRESS_SAFE = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def check_security(vpc: Vpc) -> list[Problem]:
@@ -62,10 +65,10 @@ def _check_group(vpc: Vpc, group: SecurityGroup) -> list[Problem]:
     where = address(vpc, "security_group", group.name)
     problems = _check_aws_text(where, "security group name", group.name, required=True)
     if group.name.lower().startswith("sg-"):
-        problems.append(Problem(where, f"security group name '{group.name}' may not start with 'sg-'",
+        problems.append(Problem(where, f"security group name '{shown(group.name)}' may not start with 'sg-'",
                                 "InvalidParameterValue"))
-    elif not problems and not re.match(r"^[A-Za-z0-9._-]+$", group.name):
-        problems.append(Problem(where, f"security group name '{group.name}' is part of addresses, so it may use "
+    elif not problems and not _ADDRESS_SAFE.fullmatch(group.name):
+        problems.append(Problem(where, f"security group name '{shown(group.name)}' is part of addresses, so it may use "
                                 "only letters, digits, '.', '_' and '-'", "InvalidName"))
     problems += _check_aws_text(where, "description", group.description, required=True)
     problems += _missing_subnets(vpc, where, group.subnets)
@@ -90,14 +93,14 @@ def _check_group(vpc: Vpc, group: SecurityGroup) -> list[Problem]:
 
 def _check_rule(vpc: Vpc, where: str, direction: str, rule: Rule) -> list[Problem]:
     side = "from" if direction == "ingress" else "to"
-    what = f"{direction} rule {rule.port_text} {side} {rule.peer}"
+    what = shown(f"{direction} rule {rule.port_text} {side} {rule.peer}")
     problems = _check_ports(where, what, rule.protocol, rule.from_port, rule.to_port)
     problems += _check_aws_text(where, f"{what}: description", rule.description, required=False)
     peer = rule.peer
     if peer.kind == "cidr":
         net, why = parse_network(peer.value)
         if net is None:
-            problems.append(Problem(where, f"{what}: CIDR '{peer.value}' {why}", "InvalidParameterValue"))
+            problems.append(Problem(where, f"{what}: CIDR '{shown(peer.value)}' {why}", "InvalidParameterValue"))
     elif peer.kind == "security_group" and vpc.security_group(peer.value) is None:
         problems.append(Problem(where, f"{what}: security group '{peer.value}' does not exist",
                                 "InvalidGroup.NotFound"))
@@ -137,7 +140,7 @@ def _check_acl_entry(where: str, entry: NetworkAclEntry) -> list[Problem]:
                                 "InvalidParameterValue"))
     net, why = parse_network(entry.cidr)
     if net is None:
-        problems.append(Problem(where, f"{what}: CIDR '{entry.cidr}' {why}", "InvalidParameterValue"))
+        problems.append(Problem(where, f"{what}: CIDR '{shown(entry.cidr)}' {why}", "InvalidParameterValue"))
     return problems
 
 
@@ -147,9 +150,9 @@ def _check_aws_text(where: str, what: str, text: str, *, required: bool) -> list
     if len(text) > MAX_TEXT:
         return [Problem(where, f"{what} is {len(text)} characters long; AWS allows {MAX_TEXT}",
                         "InvalidParameterValue")]
-    if not _AWS_TEXT.match(text):
-        bad = "".join(dict.fromkeys(c for c in text if not _AWS_TEXT.match(c)))
-        return [Problem(where, f"{what} '{text}' has characters AWS does not accept ({bad}); use "
+    if not _AWS_TEXT.fullmatch(text):
+        bad = shown("".join(dict.fromkeys(c for c in text if not _AWS_TEXT.fullmatch(c))))
+        return [Problem(where, f"{what} '{shown(text)}' has characters AWS does not accept ({bad}); use "
                         f"{_AWS_TEXT_RULE} (Unicode names belong in labels)", "InvalidParameterValue")]
     return []
 
