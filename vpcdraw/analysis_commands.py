@@ -17,8 +17,15 @@ def add_analysis_commands(commands: Any) -> None:
     """Add lint and reach to the parser's subcommands."""
     lint = commands.add_parser(
         "lint", help="security findings, with checkov and Security Hub ids",
-        description="Check a topology file, or a live VPC (--vpc-id, read-only), for security findings. Exit 0 "
-                    "when nothing at or above --fail-on is found, 2 when something is, 1 on error.")
+        description="Check a topology file, or a live VPC (--vpc-id, read-only), for security findings.\n"
+                    "Exit 0 when nothing at or above --fail-on is found (or with --soft-fail), 2 when something "
+                    "is, 1 on error.",
+        epilog="examples:\n"
+               "  vpcdraw lint --list                  every rule: severity, checkov and Security Hub ids\n"
+               "  vpcdraw lint assignment.py --skip VD009,VD010\n"
+               "  vpcdraw lint assignment.py --format sarif --soft-fail > vpcdraw.sarif\n"
+               "                                       SARIF 2.1.0 for GitHub code scanning (upload-sarif)",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     lint.add_argument("file", type=Path, nargs="?", help="topology file (.py or .json)")
     lint.add_argument("--vpc-id", help="lint a live VPC instead (imported read-only)")
     lint.add_argument("--region", help="with --vpc-id: the region (default: the standard AWS configuration)")
@@ -26,7 +33,17 @@ def add_analysis_commands(commands: Any) -> None:
     lint.add_argument("--local", action="store_true", help="with --vpc-id: the embedded local AWS")
     lint.add_argument("--fail-on", choices=("info", "low", "medium", "high"), default="medium",
                       help="the severity that fails (default medium)")
-    lint.add_argument("--json", action="store_true", help="print one JSON document and nothing else")
+    lint.add_argument("--skip", action="extend", type=rule_list, default=[], metavar="RULE,...",
+                      help="leave out these rules (ids such as VD009, any case, comma-separated; repeatable)")
+    lint.add_argument("--soft-fail", action="store_true",
+                      help="exit 0 even when findings are at or above --fail-on (they are still reported)")
+    lint.add_argument("--list", action="store_true",
+                      help="list every rule with its severity, checkov and Security Hub ids, and exit (no file "
+                           "needed)")
+    lint.add_argument("--format", choices=("text", "json", "sarif"), default=None,
+                      help="text for people (default), json, or sarif (SARIF 2.1.0, for GitHub code scanning); "
+                           "json and sarif print one JSON document and nothing else on stdout")
+    lint.add_argument("--json", action="store_true", help="the same as --format json")
     lint.set_defaults(run=_lint)
 
     grade = commands.add_parser(
@@ -68,9 +85,43 @@ def add_analysis_commands(commands: Any) -> None:
     reach.set_defaults(run=_reach)
 
 
+def rule_list(text: str) -> list[str]:
+    """An argparse type: comma-separated lint rule ids in any case, upper-cased, each one checked."""
+    from .sarif import rule_ids
+
+    try:
+        return rule_ids(text)
+    except VpcdrawError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def rule_id(text: str) -> str:
+    """An argparse type: one lint rule id in any case, upper-cased and checked (apply --allow VD001)."""
+    ids = rule_list(text)
+    if len(ids) != 1:
+        raise argparse.ArgumentTypeError(f"{text!r} names {len(ids)} rules; give each with its own option")
+    return ids[0]
+
+
+def _lint_format(args: argparse.Namespace) -> str:
+    if args.json and args.format not in (None, "json"):
+        raise VpcdrawError(f"--json and --format {args.format} ask for two outputs; give one of them")
+    return str(args.format or ("json" if args.json else "text"))
+
+
 def _lint(args: argparse.Namespace) -> int:
     from vpcdraw.topology.analysis.lint import at_or_above, lint
 
+    from . import __version__
+    from .sarif import rule_lines, rules, sarif_log
+
+    output = _lint_format(args)
+    if args.list:
+        if output == "text":
+            print("\n".join(rule_lines()))
+        else:
+            print(json.dumps({"rules": [r.to_json() for r in rules()]}, indent=2))
+        return 0
     if args.vpc_id:
         from .read_commands import imported
 
@@ -78,16 +129,24 @@ def _lint(args: argparse.Namespace) -> int:
     elif args.file:
         topology = load_valid(args.file)
     else:
-        raise VpcdrawError("lint needs a topology file or --vpc-id")
-    findings = lint(topology)
+        raise VpcdrawError("lint needs a topology file or --vpc-id (or --list, which lists the rules)")
+    skipped = sorted(set(args.skip))
+    findings = [f for f in lint(topology) if f.rule not in skipped]
     failing = at_or_above(findings, args.fail_on)
-    if args.json:
-        print(json.dumps({"findings": [f.to_json() for f in findings], "failed": bool(failing)}, indent=2))
+    if output == "sarif":
+        print(json.dumps(sarif_log(findings, None if args.vpc_id else args.file, __version__, skipped), indent=2,
+                         ensure_ascii=False))
+    elif output == "json":
+        print(json.dumps({"findings": [f.to_json() for f in findings], "failed": bool(failing),
+                          "skipped": skipped}, indent=2))
     else:
         for finding in findings:
             print(finding)
-        print(f"{len(findings)} findings, {len(failing)} at or above {args.fail_on}")
-    return 2 if failing else 0
+        left_out = f" ({', '.join(skipped)} skipped)" if skipped else ""
+        soft = "; --soft-fail: exit 0" if failing and args.soft_fail else ""
+        count = f"{len(findings)} finding{'' if len(findings) == 1 else 's'}"
+        print(f"{count}, {len(failing)} at or above {args.fail_on}{left_out}{soft}")
+    return 2 if failing and not args.soft_fail else 0
 
 
 def _grade(args: argparse.Namespace) -> int:

@@ -7,14 +7,20 @@ Heavy libraries (diagrams, boto3, networkx) are imported inside the commands tha
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
+import os
 import sys
+import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from vpcdraw.topology.errors import InvalidTopology, VpcdrawError
 
 from . import __version__, common
-from .analysis_commands import add_analysis_commands
+from .analysis_commands import add_analysis_commands, rule_id
 from .aws_commands import add_commands
 from .common import detail_option, load_valid, resolve_my_ip
 from .read_commands import add_read_commands
@@ -31,19 +37,56 @@ Start here:
   vpcdraw apply assignment.py --local --my-ip 203.0.113.10    deploy it to the embedded local AWS
   vpcdraw plan assignment.py --local --my-ip 203.0.113.10     and see nothing is left to do
 
-Exit codes: 0 success, 1 error or problems found; plan --detailed-exitcode gives 2 when there are changes."""
+Exit codes (as Terraform's):
+  0    success
+  1    an error: problems in the file, a refused or failed call, a usage error such as an unknown option
+  2    changes (plan --detailed-exitcode), drift (diff), findings (lint), failed items (grade), unreachable
+       (reach); never anything else
+  70   a bug in vpcdraw: one line says so and names the file holding the traceback (--debug prints it)
+  130  interrupted (Ctrl-C)"""
+
+ERROR, BUG, INTERRUPTED = 1, 70, 130  # 70 is EX_SOFTWARE in BSD's sysexits.h: "an internal software error"
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with Terraform's manners, for every command and subcommand alike.
+
+    A usage error exits 1 after the usage line (argparse's 2 would read as "changes" or "drift"), an option
+    is never taken from its abbreviation, and a mistyped command gets a "did you mean".
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(ERROR, f"vpcdraw: error: {message}\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        if action.choices is None or value in action.choices:
+            return
+        choices = sorted(str(c) for c in action.choices)
+        close = difflib.get_close_matches(str(value), choices, n=1)
+        if isinstance(action, argparse._SubParsersAction):
+            what = "command" if self.prog == "vpcdraw" else f"{self.prog} {str(action.metavar).lower()}"
+            hint = f"did you mean '{close[0]}'?" if close else f"the {what}s are {', '.join(choices)}"
+            raise argparse.ArgumentError(None, f"unknown {what} '{value}'; {hint}")
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise argparse.ArgumentError(action, f"invalid choice '{value}' (choose from {', '.join(choices)}){hint}")
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every vpcdraw command."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="vpcdraw",
         description="Diagram-first infrastructure for AWS networks: draw, deploy and check a VPC from one model.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vpcdraw {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback when something fails unexpectedly")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an unexpected error (a bug in vpcdraw, exit 70) here too")
     parser.add_argument("--no-exec", action="store_true",
                         help="read only .json topology files, never run a .py one (also VPCDRAW_NO_EXEC=1)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -83,7 +126,46 @@ def build_parser() -> argparse.ArgumentParser:
     add_commands(commands)
     add_read_commands(commands)
     add_analysis_commands(commands)
+    for command in _subparsers(parser):
+        for action in command._actions:
+            if "--allow" in action.option_strings:  # apply --allow VD001 (and plan's, where it has one)
+                action.type = rule_id
     return parser
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """Every command's parser under `parser`, nested ones (`local start`) included."""
+    found = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in dict.fromkeys(action.choices.values()):
+                found += [command, *_subparsers(command)]
+    return found
+
+
+def _chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the command that was given (`vpcdraw local start` -> the parser of start)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and getattr(args, action.dest, None) in action.choices:
+            return _chosen(action.choices[getattr(args, action.dest)], args)
+    return parser
+
+
+def _unrecognized(root: argparse.ArgumentParser, args: argparse.Namespace, argv: list[str],
+                  extra: list[str]) -> NoReturn:
+    """The usage of the command that met an option it does not know, with the option it probably meant."""
+    parser = _chosen(root, args)
+    command = getattr(args, "command", None)
+    if command in argv and extra[0] in argv and argv.index(extra[0]) < argv.index(command):
+        parser = root  # `vpcdraw --no-e check ...`: before the command, only vpcdraw's own options count
+    own = {o for a in parser._actions for o in a.option_strings}
+    general = {o for a in root._actions for o in a.option_strings} - own
+    first = extra[0].split("=", 1)[0]
+    close = difflib.get_close_matches(first, sorted(own | general), n=1) if first.startswith("-") else []
+    hint = f"; did you mean {close[0]}?" if close and close[0] != first else ""
+    if close and close[0] in general:
+        hint += f" ({close[0]} goes before the command: vpcdraw {close[0]} {parser.prog.removeprefix('vpcdraw ')} ...)"
+    parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
 
 
 def _my_ip_option(parser: argparse.ArgumentParser) -> None:
@@ -94,15 +176,27 @@ def _my_ip_option(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run vpcdraw; returns the exit code. The one place that turns errors into messages."""
+    """Run vpcdraw; returns the exit code. The one place that turns errors into messages and exit codes.
+
+    --help and --version exit 0 as argparse does (SystemExit); everything else returns its code.
+    """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            _unrecognized(parser, args, list(sys.argv[1:] if argv is None else argv), extra)
+    except SystemExit as exited:
+        if exited.code in (0, None):
+            raise
+        return ERROR
     if not getattr(args, "run", None):
         parser.print_help()
-        return 1
+        return ERROR
     common.allow_code = False if args.no_exec else None
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a closed pipe shows here, inside the boundary, not at interpreter exit
+        return code
     except InvalidTopology as error:
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
@@ -111,18 +205,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(error))
     except KeyboardInterrupt:
         _fail("interrupted")
+        return INTERRUPTED
     except BrokenPipeError:  # `vpcdraw ... | head` closed the pipe: what was wanted has been read
         sys.stderr.close()
-        return 1
     except Exception as error:
-        if args.debug:
-            raise
-        _fail(f"unexpected {type(error).__name__}: {error} (run with --debug for details)")
-    return 1
+        return _bug(error, argv, args.debug)
+    return ERROR
 
 
 def _fail(message: str) -> None:
     print(f"vpcdraw: error: {message}", file=sys.stderr)
+
+
+def _bug(error: Exception, argv: Sequence[str] | None, debug: bool) -> int:
+    """An exception no code path expected: a bug in vpcdraw. One line says so and where the traceback is."""
+    text = "".join(traceback.format_exception(error))
+    if debug:
+        sys.stderr.write(text)
+    where = _save_crash_report(text, sys.argv[1:] if argv is None else list(argv))
+    summary = " ".join(f"{type(error).__name__}: {error}".split())
+    summary = summary if len(summary) <= 200 else summary[:197] + "..."
+    saved = f"the full traceback is in {where}" if where else "the traceback could not be saved (run with --debug)"
+    _fail(f"internal error ({summary}); this is a bug in vpcdraw, not in your input: {saved}; please report it")
+    return BUG
+
+
+def _save_crash_report(text: str, argv: list[str]) -> str | None:
+    """Write the traceback to a new file (readable only by the user) in vpcdraw's state directory, else in
+    the temporary one; its path, or None when neither can be written."""
+    import tempfile
+
+    from vpcdraw.deploy.local import state_dir
+
+    report = f"vpcdraw {__version__}, Python {sys.version.split()[0]}\nvpcdraw {' '.join(argv)}\n\n{text}"
+    prefix = f"crash-{time.strftime('%Y%m%d-%H%M%S')}-"
+    places: list[tuple[Path, str]] = [(Path(tempfile.gettempdir()), f"vpcdraw-{prefix}")]
+    with contextlib.suppress(RuntimeError):  # no home directory: only the temporary one is left
+        places.insert(0, (state_dir() / "crashes", prefix))
+    for directory, name in places:
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            handle, path = tempfile.mkstemp(prefix=name, suffix=".txt", dir=directory)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(report)
+            return path
+        except OSError:
+            continue
+    return None
 
 
 def _example(args: argparse.Namespace) -> int:

@@ -47,7 +47,6 @@ def add_read_commands(commands: Any) -> None:
     imports.set_defaults(run=_import)
 
 
-
 def _diff(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.diff import drift
 
@@ -103,7 +102,10 @@ def _import(args: argparse.Namespace) -> int:
     header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."
     text = to_json(topology) if args.output and args.output.suffix == ".json" else to_python(topology, header)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise VpcdrawError(f"{args.output}: cannot write ({error.strerror})") from None
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
