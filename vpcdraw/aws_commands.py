@@ -344,17 +344,21 @@ def reader(region: str | None, profile: str | None, use_local: bool) -> Any:
 
 
 def _account(args: argparse.Namespace) -> int:
-    from vpcdraw.deploy.account import budget, reviewer
+    import math
 
-    ec2 = reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
-    if args.account_action == "reviewer":
+    from vpcdraw.deploy.account import budget, check_user_name, reviewer
+
+    if args.account_action == "reviewer":  # bad input is refused before any call
+        check_user_name(args.user)
         if args.alias and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])", args.alias):
             raise VpcdrawError(f"alias '{args.alias}' must be 3-63 lowercase letters, digits and inner hyphens")
+    elif not math.isfinite(args.limit) or round(args.limit, 2) <= 0 or "@" not in args.email:
+        raise VpcdrawError("budget needs a --limit above 0 (a number of USD) and an --email address")
+    ec2 = reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
+    if args.account_action == "reviewer":
         _confirm(ec2, "global (IAM)", f"Create or check the reviewer user '{args.user}'", args.yes)
         outcome = reviewer(ec2, args.user, args.alias)
     else:
-        if args.limit <= 0 or "@" not in args.email:
-            raise VpcdrawError("budget needs a --limit above 0 and an --email address")
         _confirm(ec2, "global (Budgets)", f"Create or check a ${args.limit:.2f} monthly budget", args.yes)
         outcome = budget(ec2, args.limit, args.email)
     for line in outcome.done or ["no changes: everything was already in place"]:
