@@ -207,7 +207,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail("interrupted")
         return INTERRUPTED
     except BrokenPipeError:  # `vpcdraw ... | head` closed the pipe: what was wanted has been read
-        sys.stderr.close()
+        # What is still buffered would fail again when Python flushes at exit (exit status 120): point
+        # stdout at /dev/null, as the Python documentation's note on SIGPIPE advises.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     except Exception as error:
         return _bug(error, argv, args.debug)
     return ERROR
