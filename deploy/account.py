@@ -8,14 +8,16 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from vpcdraw.topology.errors import VpcdrawError
 
-from .aws import AwsError, Ec2
+from .aws import AwsError, Ec2, Service
 
 READ_ONLY_POLICY = "arn:aws:iam::aws:policy/AmazonVPCReadOnlyAccess"
 BUDGET_NAME = "vpcdraw-monthly"
+PENDING_TAG = "vpcdraw:password"  # on the reviewer user while a password vpcdraw set has not been shown
 # IAM's UserName: pattern [\w+=,.@-]+ (ASCII \w), 1-64 characters (IAM API reference, CreateUser).
 _USER_NAME = re.compile(r"[\w+=,.@-]{1,64}", re.ASCII)
 
@@ -26,7 +28,6 @@ class Outcome:
 
     done: list[str] = field(default_factory=list)
     sign_in_url: str = ""
-    password: str | None = field(default=None, repr=False)  # shown once by the command line, never logged
 
 
 def new_password(length: int = 20) -> str:
@@ -57,8 +58,13 @@ def check_user_name(user: str) -> None:
         raise VpcdrawError(f"IAM user name '{shown}' must be 1-64 ASCII letters, digits and +=,.@_-")
 
 
-def reviewer(ec2: Ec2, user: str, alias: str | None) -> Outcome:
-    """An IAM user with console access and AmazonVPCReadOnlyAccess, the alias, and the sign-in URL."""
+def reviewer(ec2: Ec2, user: str, alias: str | None, show: Callable[[str], None],
+             reset_password: bool = False) -> Outcome:
+    """An IAM user with console access and AmazonVPCReadOnlyAccess, the alias, and the sign-in URL.
+
+    A password vpcdraw sets goes to `show` at once, before anything else can fail, and the user carries
+    PENDING_TAG until it has: a run that stopped in between (a lost answer) gives a new one next time.
+    """
     check_user_name(user)
     iam = ec2.service("iam")
     outcome = Outcome()
@@ -73,22 +79,54 @@ def reviewer(ec2: Ec2, user: str, alias: str | None) -> Outcome:
     if not any(p.get("PolicyArn") == READ_ONLY_POLICY for p in attached):
         iam.call("AttachUserPolicy", UserName=user, PolicyArn=READ_ONLY_POLICY)
         outcome.done.append(f"attached AmazonVPCReadOnlyAccess to {user}")
-    try:
-        iam.call("GetLoginProfile", UserName=user)
-    except AwsError as error:
-        if not _missing(error):
-            raise
-        outcome.password = new_password()
-        iam.call("CreateLoginProfile", UserName=user, Password=outcome.password, PasswordResetRequired=True)
-        outcome.done.append(f"gave {user} console access")
+    _console_access(iam, user, reset_password, show, outcome)
     aliases = iam.call("ListAccountAliases").get("AccountAliases", [])
     if alias and alias not in aliases:
-        iam.call("CreateAccountAlias", AccountAlias=alias)
+        try:
+            iam.call("CreateAccountAlias", AccountAlias=alias)
+        except AwsError as error:
+            if error.code != "EntityAlreadyExists":
+                raise
+            raise VpcdrawError(f"the account alias '{alias}' belongs to another AWS account (aliases are unique "
+                               "across AWS); choose another --alias") from None
         outcome.done.append(f"set the account alias {alias}")
         aliases = [alias]
     name = alias or (aliases[0] if aliases else ec2.account())
     outcome.sign_in_url = f"https://{name}.signin.aws.amazon.com/console"
     return outcome
+
+
+def _console_access(iam: Service, user: str, reset: bool, show: Callable[[str], None], outcome: Outcome) -> None:
+    """Give `user` a console password, or a new one when asked or when the last one was never shown."""
+    try:
+        iam.call("GetLoginProfile", UserName=user)
+        has_profile = True
+    except AwsError as error:
+        if not _missing(error):
+            raise
+        has_profile = False
+    tags = iam.call("ListUserTags", UserName=user).get("Tags", [])
+    unshown = any(t.get("Key") == PENDING_TAG for t in tags)
+    if has_profile and not reset and not unshown:
+        return
+    password = new_password()
+    iam.call("TagUser", UserName=user, Tags=[{"Key": PENDING_TAG, "Value": "set, not shown yet"}])
+    created = False
+    if not has_profile:
+        try:
+            iam.call("CreateLoginProfile", UserName=user, Password=password, PasswordResetRequired=True)
+            created = True
+        except AwsError as error:
+            if error.code != "EntityAlreadyExists":  # a retried create whose first answer was lost
+                raise
+    if created:
+        outcome.done.append(f"gave {user} console access")
+    else:
+        iam.call("UpdateLoginProfile", UserName=user, Password=password, PasswordResetRequired=True)
+        outcome.done.append(f"gave {user} a new console password"
+                            + ("" if reset else " (the last one set was never shown)"))
+    show(password)
+    iam.call("UntagUser", UserName=user, TagKeys=[PENDING_TAG])
 
 
 def budget(ec2: Ec2, limit: float, email: str) -> Outcome:

@@ -18,6 +18,7 @@ from typing import Any
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource
 from vpcdraw.topology.specs import SecurityGroupRuleSpec
+from vpcdraw.topology.words import plural
 
 from . import DEFAULT_PARALLELISM, families
 from .aws import Ec2
@@ -49,9 +50,9 @@ class Outcome:
 
 
 def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress: Progress | None = None,
-          poll: float = 2.0) -> Outcome:
+          poll: float = 2.0, notice: Callable[[str], None] | None = None) -> Outcome:
     """Carry out `plan` (which holds all it acts on); raises ApplyFailed once the calls running when one failed
-    have finished.
+    have finished. `progress` hears of each action done, `notice` of long waits (a NAT takes minutes).
 
     Adoptions go first, so that whatever else the plan changes in an adopted resource is owned by then
     (a plain apply completes it after a crash). What the plan leaves alone is not even looked up by id.
@@ -60,6 +61,8 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
         raise VpcdrawError(plan.problem)
     want = {r.address: r for r in plan.desired}
     ctx = Context(ec2, plan.topology, dict(plan.ids), want, poll=poll, intent=plan.intent or secrets.token_hex(12))
+    if notice:
+        ctx.notice = notice
     outcome = Outcome(ids=ctx.ids)
     total = len(plan.actions)
     adopting = [a for a in plan.actions if a.op == "adopt"]
@@ -83,7 +86,7 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
                                           partial(finished, phase))
         if interrupted:
             not_done = [a for a in plan.actions if a not in outcome.done]
-            raise ApplyInterrupted(f"interrupted: the {len(outcome.done)} calls done are kept", outcome.done,
+            raise ApplyInterrupted(f"interrupted: the {plural(len(outcome.done), 'call')} done are kept", outcome.done,
                                    not_done)
         if failures:  # the first failure that is not merely another's consequence
             group, error = next((f for f in failures if not isinstance(f[1], Superseded)), failures[0])

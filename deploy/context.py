@@ -25,6 +25,7 @@ EVENTUAL_CONSISTENCY_TRIES = 8
 DEPENDENCY_WAIT_S = 120.0
 WAIT_POLL_S = 2.0
 AWAIT_S = 900.0  # how long a create that started early waits for the resource it needs (a VPC takes seconds)
+NOTICE_S = 20.0  # how often a long wait says it is still waiting
 
 
 class Superseded(VpcdrawError):
@@ -44,6 +45,7 @@ class Context:
     created_groups: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     failed: bool = False  # a call failed for good: nothing waits for more ids
+    notice: Callable[[str], None] = lambda text: None  # what a long wait tells people while it waits
 
     def __post_init__(self) -> None:
         self.changed = threading.Condition(self.lock)
@@ -79,6 +81,31 @@ class Context:
             if address not in self.ids:
                 raise Superseded(f"{address} was not created, because another call failed")
             return self.ids[address]
+
+    def wait(self, waiter: str, what: str, wanted: str, budget: float, gone: str = "",
+             **params: Any) -> dict[str, Any] | None:
+        """Wait with botocore's EC2 waiter `waiter` until `what` is `wanted`, saying every NOTICE_S that it still
+        waits; None once it is, else the last answer (a failure state, or `budget` seconds passed).
+
+        An error answer `gone` (such as InvalidInstanceID.NotFound after a termination) counts as arrived.
+        """
+        from botocore.exceptions import WaiterError
+
+        started = time.monotonic()
+        attempts = max(1, int(NOTICE_S / max(self.poll, 0.01)))  # one waiter run between two notices
+        while True:
+            try:
+                self.ec2.client.get_waiter(waiter).wait(**params, WaiterConfig={"Delay": self.poll,
+                                                                                 "MaxAttempts": attempts})
+                return None
+            except WaiterError as error:
+                last: dict[str, Any] = error.last_response or {}
+                if gone and last.get("Error", {}).get("Code") == gone:
+                    return None
+                elapsed = time.monotonic() - started
+                if "Max attempts exceeded" not in str(error) or elapsed >= budget:
+                    return last
+                self.notice(f"still waiting for {what} to be {wanted} ({elapsed:.0f} s so far)")
 
     def token(self, resource: Resource) -> str:
         """A ClientToken that is the same for the same intent, topology, address and spec: retries never

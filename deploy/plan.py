@@ -10,12 +10,14 @@ replace or a delete) and changes its parts like any others. Another topology's r
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource, dependency_graph, rule_address, rule_key
 from vpcdraw.topology.specs import PARTS, DefaultSecurityGroupSpec, SecurityGroupRuleSpec, Spec
+from vpcdraw.topology.words import plural
 
 from .families import TAGGABLE, family
 from .live import ADDRESS_TAG, TOPOLOGY_TAG, Live
@@ -249,8 +251,8 @@ class _Scope:
             self.decide(address)
         for address in (a for a in self.adopts if live.resources[a].kind == "vpc"):
             if live.foreign:  # e.g. a subnet the model does not have: vpcdraw never deletes it
-                self.notes.append(f"{address} ({live.ids[address]}) holds {len(live.foreign)} resources that are "
-                                  "not in the model (listed below): vpcdraw leaves them alone, so destroy cannot "
+                self.notes.append(f"{address} ({live.ids[address]}) holds {plural(len(live.foreign), 'resource')} that "
+                                  "are not in the model (listed below): vpcdraw leaves them alone, so destroy cannot "
                                   "delete the VPC while they are there")
         for address, have in live.resources.items():  # the parts of what is left alone stay with it
             parent = have.spec.vpc if isinstance(have.spec, DefaultSecurityGroupSpec) else have.spec.parent
@@ -407,15 +409,37 @@ def _order(items: list[Resource], reverse: bool = False) -> list[str]:
     return order[::-1] if reverse else order
 
 
-def format_plan(plan: Plan) -> list[str]:
+def format_plan(plan: Plan, paint: Callable[[str, str], str] = lambda text, tone: text) -> list[str]:
     """The plan as lines for a terminal, Terraform style, with the values that are made or go:
-    `+ subnet vpc/main/subnet/public-a  (172.16.0.0/24 in ap-northeast-2a)`; a change says `field: old -> new`."""
-    lines = []
+    `+ subnet vpc/main/subnet/public-a  (172.16.0.0/24 in ap-northeast-2a)`; a change says `field: old -> new`.
+
+    Parts (rules, routes, associations) stand under the resource they belong to, by their address inside
+    it; `paint(text, op)` colours each line by its op (no colour by default).
+    """
+    parts: dict[str, list[Action]] = {}
     for a in plan.actions:
+        if a.spec.parent:
+            parts.setdefault(a.spec.parent, []).append(a)
+    lines: list[str] = []
+    shown: set[str] = set()
+
+    def line(a: Action, indent: str, name: str) -> str:
         said = a.reason
         if a.op in ("create", "delete") and not said.startswith("AWS's"):
             said = values(a.spec) or said
-        lines.append(f"  {SYMBOL[a.op]:>3} {a.kind} {a.address}  ({said})")
+        return paint(f"{indent}{SYMBOL[a.op]:>3} {name}  ({said})", a.op)
+
+    for a in plan.actions:
+        holder = a.spec.parent or a.address
+        if holder in shown:
+            continue
+        shown.add(holder)
+        if a.spec.parent:  # a part of something the plan leaves as it is
+            lines.append(f"      {holder.split('/')[-2]} {holder}")
+        else:
+            lines.append(line(a, "  ", f"{a.kind} {a.address}"))
+        for part in parts.get(holder, []):
+            lines.append(line(part, "      ", part.address.removeprefix(holder + "/").replace("/", " ", 1)))
     replaced = plan.count("replace")
     if replaced:
         lines.append(f"  !!  {replaced} resource{'s are' if replaced > 1 else ' is'} REPLACED: deleted, then "

@@ -16,6 +16,7 @@ from typing import Any
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.model import Topology
 from vpcdraw.topology.serialize import from_dict, to_dict
+from vpcdraw.topology.words import plural
 
 from .plan import Plan
 
@@ -38,7 +39,7 @@ class SavedPlan:
         now = tuple(json.loads(json.dumps([a.to_json() for a in fresh.actions], default=str)))
         if now == self.actions and _acted_on(fresh) == self.ids:
             return None
-        return (f"the account changed since this plan was made ({len(self.actions)} actions then, "
+        return (f"the account changed since this plan was made ({plural(len(self.actions), 'action')} then, "
                 f"{len(now)} now)")
 
 

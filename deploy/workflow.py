@@ -11,6 +11,7 @@ from vpcdraw.topology.admin_ip import fill
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource, resources
 from vpcdraw.topology.model import Topology
+from vpcdraw.topology.words import plural
 
 from . import local
 from .aws import Ec2
@@ -139,13 +140,13 @@ def destroy_plan(ec2: Ec2, topology: Topology) -> tuple[Plan, Live]:
     for where, theirs in live.foreign_in.items():  # AWS refuses to delete a VPC that still holds them
         if any(a.address == where for a in made.actions):
             made.actions = [a for a in made.actions if a.address != where]
-            made.kept.append(f"VPC {where} ({live.ids[where]}) stays: it holds {len(theirs)} resource"
-                             f"{'s' if len(theirs) != 1 else ''} vpcdraw did not create ({', '.join(theirs)}), "
+            made.kept.append(f"VPC {where} ({live.ids[where]}) stays: it holds {plural(len(theirs), 'resource')} "
+                             f"vpcdraw did not create ({', '.join(theirs)}), "
                              "which destroy never deletes; delete them by hand (or take them over with apply "
                              "--adopt), then run destroy again")
     for where, copies in live.duplicates.items():
         if where.count("/") == 1:  # a whole VPC: this plan deletes one copy, the next the others
-            made.notes.append(f"{len(copies) - 1} more cop{'ies' if len(copies) > 2 else 'y'} of {where} "
+            made.notes.append(f"{plural(len(copies) - 1, 'more copy', 'more copies')} of {where} "
                               f"({', '.join(copies[1:])}) carry this topology's tags; destroy removes them next")
     return made, live
 

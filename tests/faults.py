@@ -48,6 +48,7 @@ class Faults:
     only: set[str] = field(default_factory=set)  # actions the faults apply to (empty: every action)
     lose_first: set[str] = field(default_factory=set)  # lose the first answer of these actions, once each
     pretend: set[str] = field(default_factory=set)  # answer these actions "done" without doing them
+    refuse: dict[str, str] = field(default_factory=dict)  # answer these actions with this AWS error code (400)
     kill_pid: int | None = None
     kill_at: int = 0  # SIGKILL kill_pid when this mutating call arrives (it is not forwarded)
 
@@ -62,7 +63,8 @@ class FaultProxy:
         self.upstream = upstream
         self.faults = faults or Faults()
         self.counts: dict[str, int] = {"requests": 0, "mutating": 0, "throttled": 0, "errors": 0, "resets": 0,
-                                       "lost": 0, "replayed": 0, "mismatched": 0, "pretended": 0, "killed": 0}
+                                       "lost": 0, "replayed": 0, "mismatched": 0, "pretended": 0, "refused": 0,
+                                       "killed": 0}
         self.actions: dict[str, int] = {}  # requests by action, faults included
         self.tokens: dict[str, tuple[dict[str, list[str]], int, bytes]] = {}  # token: parameters, first answer
         self.lock = threading.Lock()
@@ -105,6 +107,8 @@ class FaultProxy:
                 return "lost"
             if action in f.pretend:
                 return "pretend"
+            if action in f.refuse:
+                return "refuse"
             if f.only and action not in f.only:
                 return "pass"
             roll = f.random.random()
@@ -133,6 +137,11 @@ class FaultProxy:
             return
         if verdict == "pretend":  # a write AWS says it did, and did not
             self._answer(handler, 200, DONE, "pretended")
+            return
+        if verdict == "refuse":  # as AWS refuses it, e.g. an account alias another account holds
+            code = self.faults.refuse[action].encode()
+            self._answer(handler, 400, b'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>'
+                         + code + b"</Code><Message>refused</Message></Error></Errors></Response>", "refused")
             return
         if verdict == "throttle":
             self._answer(handler, 503, THROTTLE, "throttled")

@@ -11,7 +11,9 @@ from typing import Any
 
 from vpcdraw.deploy import DEFAULT_PARALLELISM
 from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.words import plural
 
+from .colour import paint
 from .common import load_valid, resolve_my_ip
 
 
@@ -29,6 +31,8 @@ def add_commands(commands: Any) -> None:
     plan.add_argument("--json", action="store_true", help='print {"actions": [...]} and nothing else on stdout')
     plan.add_argument("--detailed-exitcode", action="store_true",
                       help="exit 0 with no changes, 2 with changes, 1 on error (as Terraform does)")
+    allow_option(plan, "leave out of the plan's warning a high-severity lint finding of this rule that apply "
+                       "would refuse (e.g. VD001); repeatable")
     plan.add_argument("-out", "--out", type=Path, metavar="PLAN", dest="out",
                       help="save the plan; `vpcdraw apply PLAN` then carries out exactly it, and refuses when "
                            "the account changed since")
@@ -47,8 +51,7 @@ def add_commands(commands: Any) -> None:
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     apply.add_argument("--parallelism", type=int, default=DEFAULT_PARALLELISM, metavar="N",
                        help=f"AWS calls at once (default {DEFAULT_PARALLELISM})")
-    apply.add_argument("--allow", action="append", default=[], metavar="RULE",
-                       help="apply despite a high-severity lint finding of this rule (e.g. VD001); repeatable")
+    allow_option(apply, "apply despite a high-severity lint finding of this rule (e.g. VD001); repeatable")
     apply.set_defaults(run=_apply)
 
     destroy = commands.add_parser(
@@ -71,6 +74,8 @@ def add_commands(commands: Any) -> None:
                                           "is shown once.")
     review.add_argument("--user", default="reviewer", help="the IAM user name (default reviewer)")
     review.add_argument("--alias", help="the account alias, which names the sign-in URL")
+    review.add_argument("--reset-password", action="store_true",
+                        help="give the user a new console password (shown once), e.g. when the last one was lost")
     budget = steps.add_parser("budget", help="a monthly cost budget with alerts at 80 %% and 100 %%")
     budget.add_argument("--limit", type=float, required=True, metavar="USD", help="the monthly limit in USD")
     budget.add_argument("--email", required=True, metavar="ADDR", help="where the alerts go")
@@ -129,6 +134,19 @@ def session(args: argparse.Namespace, topology: Any = None) -> tuple[Any, Any]:
     return topology, connect(topology, use_local=args.local, region=args.region, profile=args.profile)
 
 
+def allow_option(parser: argparse.ArgumentParser, text: str) -> None:
+    """--allow RULE: a high-severity lint finding that apply may go past."""
+    parser.add_argument("--allow", action="append", default=[], metavar="RULE", help=text)
+
+
+def _blocking(topology: Any, allowed: list[str]) -> tuple[list[Any], str]:
+    """The high-severity lint findings apply refuses to go past, and the --allow options that pass them."""
+    from vpcdraw.topology.analysis.lint import at_or_above, lint
+
+    found = [f for f in at_or_above(lint(topology), "high") if f.rule not in allowed]
+    return found, " ".join(f"--allow {r}" for r in sorted({f.rule for f in found}))
+
+
 def _plan(args: argparse.Namespace) -> int:
     from vpcdraw.deploy.workflow import plan
 
@@ -147,6 +165,12 @@ def _plan(args: argparse.Namespace) -> int:
         print(json.dumps(made.to_json(), indent=2, ensure_ascii=False, default=str))
     else:
         _show(made, topology, ec2, wanted)
+        blocking, passes = _blocking(topology, args.allow)
+        if blocking and made.changes:
+            print(f"  apply will refuse this plan for {plural(len(blocking), 'high-severity lint finding')} "
+                  f"(fix them, or apply with {passes}):")
+            for finding in blocking:
+                print(paint(f"    {finding}", finding.severity))
     if args.out and not args.json:
         print(f"Saved the plan to {args.out}: `vpcdraw apply {args.out}` carries out exactly this plan.")
     return 2 if args.detailed_exitcode and made.changes else 0
@@ -161,7 +185,7 @@ def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
     if not made.changes:
         print("  no changes: the account matches the topology")
     else:
-        print("\n".join(format_plan(made)))
+        print("\n".join(format_plan(made, paint)))
         print(f"  {counts(made)}")
     for note in made.notes:
         print(f"  note: {note}")
@@ -185,8 +209,12 @@ def _confirm(ec2: Any, region: str, what: str, yes: bool) -> None:
 def _progress(action: Any, aws_id: str, done: int, total: int) -> None:
     from vpcdraw.deploy.plan import SYMBOL
 
-    print(f"  [{done}/{total}] {SYMBOL[action.op]:>3} {action.kind} {action.address}"
+    print(f"  [{done}/{total}] " + paint(f"{SYMBOL[action.op]:>3} {action.kind} {action.address}", action.op)
           + (f" ({aws_id})" if aws_id and "|" not in aws_id and action.op != "delete" else ""), flush=True)
+
+
+def _notice(text: str) -> None:
+    print(f"  ... {text}", flush=True)
 
 
 def _apply(args: argparse.Namespace) -> int:
@@ -197,18 +225,16 @@ def _apply(args: argparse.Namespace) -> int:
     if args.parallelism < 1:
         raise VpcdrawError(f"--parallelism {args.parallelism} must be 1 or more")
     from vpcdraw.deploy.saved import is_saved, load
-    from vpcdraw.topology.analysis.lint import at_or_above, lint
 
     saved = load(args.file) if is_saved(args.file) else None
     if saved is not None:  # the plan's own topology and options, whatever the command line says
         args.my_ip, args.adopt, args.vpc_id, args.yes = saved.my_ip, saved.adopt, saved.vpc_id, True
-    blocking = [f for f in at_or_above(lint(saved.topology if saved else load_valid(args.file)), "high")
-                if f.rule not in args.allow]
+    blocking, passes = _blocking(saved.topology if saved else load_valid(args.file), args.allow)
     if blocking:
         for finding in blocking:
             print(f"  {finding}", file=sys.stderr)
-        rules = " ".join(f"--allow {r}" for r in sorted({f.rule for f in blocking}))
-        raise VpcdrawError(f"{len(blocking)} high-severity lint findings (above); fix them, or apply with {rules}")
+        raise VpcdrawError(f"{plural(len(blocking), 'high-severity lint finding')} (above); fix them, or apply "
+                           f"with {passes}")
     topology, ec2 = session(args, saved.topology if saved else None)
     made, wanted, _ = plan(ec2, topology, resolve_my_ip(args.my_ip), adopt=args.adopt, vpc_id=args.vpc_id)
     if made.problem:
@@ -219,7 +245,7 @@ def _apply(args: argparse.Namespace) -> int:
     _show(made, topology, ec2, wanted)
     if not made.changes:
         return 0
-    _confirm(ec2, topology.region, f"Apply {len(made.actions)} changes", args.yes)
+    _confirm(ec2, topology.region, f"Apply {plural(len(made.actions), 'change')}", args.yes)
     from vpcdraw.deploy.lock import exclusive
 
     try:
@@ -231,7 +257,7 @@ def _apply(args: argparse.Namespace) -> int:
                 raise VpcdrawError(f"{args.file}: {stale}; make a new plan")
             made.intent = intent
             with _in_the_account(ec2, made, topology.name, "apply"):
-                outcome = apply(ec2, made, parallelism=args.parallelism, progress=_progress)
+                outcome = apply(ec2, made, parallelism=args.parallelism, progress=_progress, notice=_notice)
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}", file=sys.stderr)
         print(f"  done: {len(failed.done)} of {len(made.actions)}; not done: "
@@ -243,7 +269,7 @@ def _apply(args: argparse.Namespace) -> int:
     if left.actions:
         _did_not_take(left, "apply")
         return 1
-    print(f"Applied {len(outcome.done)} changes.")
+    print(f"Applied {plural(len(outcome.done), 'change')}.")
     hourly = total(wanted, topology.region)
     source = "FILE" if saved else args.file
     undo = f"`vpcdraw destroy {source}{' --local' if args.local else ''}` removes it."
@@ -287,12 +313,12 @@ def _destroy(args: argparse.Namespace) -> int:
             print(f"  note: {note}")
         return 0
     print(f"Destroy topology '{topology.name}':")
-    print("\n".join(format_plan(made)))
+    print("\n".join(format_plan(made, paint)))
     for reason in made.kept:
         print(f"  note: {reason}")
     for note in made.notes:
         print(f"  note: {note}")
-    _confirm(ec2, topology.region, f"Delete {len(made.actions)} resources", args.yes)
+    _confirm(ec2, topology.region, f"Delete {plural(len(made.actions), 'resource')}", args.yes)
     from vpcdraw.deploy.lock import exclusive
 
     try:
@@ -303,7 +329,7 @@ def _destroy(args: argparse.Namespace) -> int:
                 if not made.changes:
                     break
                 with _in_the_account(ec2, made, topology.name, "destroy"):
-                    done += apply(ec2, made, progress=_progress).done
+                    done += apply(ec2, made, progress=_progress, notice=_notice).done
     except ApplyFailed as failed:
         print(f"vpcdraw: error: {failed}; run destroy again to finish", file=sys.stderr)
         return INTERRUPTED if isinstance(failed, ApplyInterrupted) else 1
@@ -311,7 +337,7 @@ def _destroy(args: argparse.Namespace) -> int:
     if left.actions:
         _did_not_take(left, "destroy")
         return 1
-    print(f"Destroyed {len(done)} resources.")
+    print(f"Destroyed {plural(len(done), 'resource')}.")
     for reason in left.kept:
         print(f"vpcdraw: error: {reason}", file=sys.stderr)
     return 1 if left.kept else 0
@@ -321,9 +347,8 @@ def _did_not_take(left: Any, command: str) -> None:
     """Say which writes AWS reported done but a read of the account does not show."""
     from vpcdraw.deploy.plan import format_plan
 
-    count = len(left.actions)
-    print(f"vpcdraw: error: {command} reported every call done, but a read of the account shows {count} "
-          f"change{'s' if count != 1 else ''} that did not take:", file=sys.stderr)
+    print(f"vpcdraw: error: {command} reported every call done, but a read of the account shows "
+          f"{plural(len(left.actions), 'change')} that did not take:", file=sys.stderr)
     print("\n".join(format_plan(left)), file=sys.stderr)
     print(f"  run {command} again; if the same changes stay, change them by hand and report it", file=sys.stderr)
 
@@ -357,7 +382,11 @@ def _account(args: argparse.Namespace) -> int:
     ec2 = reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
     if args.account_action == "reviewer":
         _confirm(ec2, "global (IAM)", f"Create or check the reviewer user '{args.user}'", args.yes)
-        outcome = reviewer(ec2, args.user, args.alias)
+        def show(password: str) -> None:  # at once: a later step that fails must not lose it
+            print(f"password for {args.user} (shown once; they must change it at first sign-in): {password}",
+                  flush=True)
+
+        outcome = reviewer(ec2, args.user, args.alias, show, reset_password=args.reset_password)
     else:
         _confirm(ec2, "global (Budgets)", f"Create or check a ${args.limit:.2f} monthly budget", args.yes)
         outcome = budget(ec2, args.limit, args.email)
@@ -365,8 +394,6 @@ def _account(args: argparse.Namespace) -> int:
         print(line)
     if outcome.sign_in_url:
         print(f"sign-in URL for the reviewer: {outcome.sign_in_url}")
-    if outcome.password:
-        print(f"password for {args.user} (shown once; they must change it at first sign-in): {outcome.password}")
     return 0
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from vpcdraw.topology.errors import InvalidTopology, VpcdrawError
+from vpcdraw.topology.words import plural
 
-from . import __version__, common
+from . import __version__, colour, common
 from .analysis_commands import add_analysis_commands, rule_id
 from .aws_commands import add_commands
 from .common import detail_option, load_valid, resolve_my_ip
@@ -85,10 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vpcdraw {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="print the traceback of an unexpected error (a bug in vpcdraw, exit 70) here too")
-    parser.add_argument("--no-exec", action="store_true",
-                        help="read only .json topology files, never run a .py one (also VPCDRAW_NO_EXEC=1)")
+    _general_options(parser, False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     example = commands.add_parser("example", help="print an example topology file",
@@ -127,10 +125,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_read_commands(commands)
     add_analysis_commands(commands)
     for command in _subparsers(parser):
+        _general_options(command, argparse.SUPPRESS)  # `vpcdraw check --no-exec f.py` as well as before it
         for action in command._actions:
             if "--allow" in action.option_strings:  # apply --allow VD001 (and plan's, where it has one)
                 action.type = rule_id
     return parser
+
+
+def _general_options(parser: argparse.ArgumentParser, default: Any) -> None:
+    """vpcdraw's own options, which go before or after the command. After it they default to SUPPRESS, so
+    that a command's parser leaves the value given before the command alone."""
+    group = parser.add_argument_group("general options") if default is argparse.SUPPRESS else parser
+    group.add_argument("--debug", action="store_true", default=default,
+                       help="print the traceback of an unexpected error (a bug in vpcdraw, exit 70) here too")
+    group.add_argument("--no-exec", action="store_true", default=default,
+                       help="read only .json topology files, never run a .py one (also VPCDRAW_NO_EXEC=1)")
+    group.add_argument("--no-color", action="store_true", default=default,
+                       help="plain output even at a terminal (also NO_COLOR=1); pipes never get colour")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
@@ -159,12 +170,9 @@ def _unrecognized(root: argparse.ArgumentParser, args: argparse.Namespace, argv:
     if command in argv and extra[0] in argv and argv.index(extra[0]) < argv.index(command):
         parser = root  # `vpcdraw --no-e check ...`: before the command, only vpcdraw's own options count
     own = {o for a in parser._actions for o in a.option_strings}
-    general = {o for a in root._actions for o in a.option_strings} - own
     first = extra[0].split("=", 1)[0]
-    close = difflib.get_close_matches(first, sorted(own | general), n=1) if first.startswith("-") else []
+    close = difflib.get_close_matches(first, sorted(own), n=1) if first.startswith("-") else []
     hint = f"; did you mean {close[0]}?" if close and close[0] != first else ""
-    if close and close[0] in general:
-        hint += f" ({close[0]} goes before the command: vpcdraw {close[0]} {parser.prog.removeprefix('vpcdraw ')} ...)"
     parser.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
 
 
@@ -193,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return ERROR
     common.allow_code = False if args.no_exec else None
+    colour.setup(sys.stdout, args.no_color)
     try:
         code = int(args.run(args))
         sys.stdout.flush()  # a closed pipe shows here, inside the boundary, not at interpreter exit
@@ -268,11 +277,8 @@ def _example(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     topology = load_valid(args.file)
     vpcs = topology.vpcs
-    counts = [
-        f"{len(vpcs)} VPC{'s' if len(vpcs) != 1 else ''}",
-        f"{sum(len(v.subnets) for v in vpcs)} subnets",
-        f"{sum(len(v.security_groups) for v in vpcs)} security groups",
-    ]
+    counts = [plural(len(vpcs), "VPC"), plural(sum(len(v.subnets) for v in vpcs), "subnet"),
+              plural(sum(len(v.security_groups) for v in vpcs), "security group")]
     print(f"{args.file}: valid ({', '.join(counts)})")
     return 0
 

@@ -6,8 +6,6 @@ show instances where DescribeInstances is denied (AmazonVPCReadOnlyAccess does n
 
 from __future__ import annotations
 
-import time
-
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource
 from vpcdraw.topology.specs import InstanceSpec
@@ -39,7 +37,9 @@ class Instances(Family[InstanceSpec]):
             NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": ctx.id(spec.subnet),
                                 "Groups": [ctx.id(g) for g in spec.security_groups],
                                 "AssociatePublicIpAddress": spec.public_ip}]))
-        return str(made["Instances"][0]["InstanceId"])
+        instance = str(made["Instances"][0]["InstanceId"])
+        _wait(ctx, instance, "running")
+        return instance
 
     def update(self, ctx: Context, resource: Resource, spec: InstanceSpec, before: InstanceSpec,
                changed: tuple[str, ...]) -> None:
@@ -50,15 +50,18 @@ class Instances(Family[InstanceSpec]):
 
     def delete(self, ctx: Context, aws_id: str, spec: InstanceSpec) -> None:
         ctx.ec2.call("TerminateInstances", InstanceIds=[aws_id])
-        _wait_gone(ctx, aws_id)
+        _wait(ctx, aws_id, "terminated")
 
 
-def _wait_gone(ctx: Context, instance: str, timeout: float = 600.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        reservations = ctx.ec2.call("DescribeInstances", InstanceIds=[instance])["Reservations"]
-        states = [i["State"]["Name"] for r in reservations for i in r["Instances"]]
-        if not states or states[0] == "terminated":
-            return
-        time.sleep(ctx.poll)
-    raise VpcdrawError(f"instance {instance} is still shutting down after {timeout:.0f} s")
+def _wait(ctx: Context, instance: str, state: str, budget: float = 600.0) -> None:
+    """Wait until the instance is `running` or `terminated` (gone from DescribeInstances counts as terminated)."""
+    gone = "InvalidInstanceID.NotFound" if state == "terminated" else ""
+    last = ctx.wait(f"instance_{state}", f"instance {instance}", state, budget, gone=gone, InstanceIds=[instance])
+    if last is None:
+        return
+    states = [i["State"]["Name"] for r in last.get("Reservations", []) for i in r.get("Instances", [])]
+    current = states[0] if states else last.get("Error", {}).get("Code", "unknown")
+    reason = next((i.get("StateReason", {}).get("Message") for r in last.get("Reservations", [])
+                   for i in r.get("Instances", []) if i.get("StateReason")), None)
+    raise VpcdrawError(f"instance {instance} is {current}, not {state}, after {budget:.0f} s"
+                       + (f" ({reason})" if reason else ""))

@@ -43,19 +43,14 @@ class NatGateways(Family[NatGatewaySpec]):
         _wait(ctx, aws_id, "deleted")
 
 
-def _wait(ctx: Context, nat: str, state: str, timeout: float = 900.0) -> None:
-    """Wait with botocore's waiter until the NAT is `available` or `deleted`; both can take minutes."""
-    from botocore.exceptions import WaiterError
-
+def _wait(ctx: Context, nat: str, state: str, budget: float = 900.0) -> None:
+    """Wait until the NAT is `available` or `deleted`; AWS takes minutes for either."""
     name = "nat_gateway_available" if state == "available" else "nat_gateway_deleted"
-    attempts = max(1, int(timeout / max(ctx.poll, 0.01)))
-    try:
-        ctx.ec2.client.get_waiter(name).wait(NatGatewayIds=[nat],
-                                             WaiterConfig={"Delay": ctx.poll, "MaxAttempts": attempts})
-    except WaiterError as error:
-        found = (error.last_response or {}).get("NatGateways") or [{}]
-        current = found[0].get("State", "unknown")
-        if current == "failed":
-            raise VpcdrawError(f"NAT gateway {nat} failed: {found[0].get('FailureMessage', 'no reason given')}") \
-                from None
-        raise VpcdrawError(f"NAT gateway {nat} is {current}, not {state}, after {timeout:.0f} s") from None
+    last = ctx.wait(name, f"NAT gateway {nat}", state, budget, NatGatewayIds=[nat])
+    if last is None:
+        return
+    found = last.get("NatGateways") or [{}]
+    current = found[0].get("State") or last.get("Error", {}).get("Code", "unknown")
+    if current == "failed":
+        raise VpcdrawError(f"NAT gateway {nat} failed: {found[0].get('FailureMessage', 'no reason given')}")
+    raise VpcdrawError(f"NAT gateway {nat} is {current}, not {state}, after {budget:.0f} s")

@@ -398,3 +398,25 @@ def test_a_changed_group_to_group_rule_with_a_description_is_really_revoked(conn
         ("create", "tcp/5432/sg:public"), ("delete", "tcp/3306/sg:public")]
     apply(ec2, changes, poll=0.01)
     assert plan(ec2, postgres, MY_IP)[0].actions == []
+
+
+def test_long_waits_use_botocores_waiters_and_say_they_still_wait(connect, boto, monkeypatch):
+    """An instance that stays running is waited for with the instance_terminated waiter, with a notice
+    between waiter runs, and named with its state when the budget is spent; one that is gone
+    (InvalidInstanceID.NotFound, as AWS answers once a terminated instance is forgotten) has arrived."""
+    from vpcdraw.deploy import context
+    from vpcdraw.deploy.families.instance import _wait
+
+    monkeypatch.setattr(context, "NOTICE_S", 0.1)
+    vpc = boto.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = boto.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/24")["Subnet"]["SubnetId"]
+    image = boto.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = boto.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]["InstanceId"]
+    heard: list[str] = []
+    ctx = context.Context(connect("ap-northeast-2"), "t", {}, {}, poll=0.02, notice=heard.append)
+    with pytest.raises(context.VpcdrawError, match=f"instance {instance} is running, not terminated, after 0 s"):
+        _wait(ctx, instance, "terminated", budget=0.5)
+    assert heard and all(h.startswith(f"still waiting for instance {instance} to be terminated (") for h in heard)
+    _wait(ctx, instance, "running", budget=5)  # already running: at once
+    assert ctx.wait("instance_terminated", "gone", "terminated", 5, gone="InvalidInstanceID.NotFound",
+                    InstanceIds=["i-0123456789abcdef0"]) is None

@@ -24,8 +24,9 @@ def test_plan_apply_plan_destroy_through_aws_endpoint_url(cli, aws, example_file
     assert planned.code == 2
     assert "+ vpc vpc/main  (172.16.0.0/16)" in planned.out
     assert "+ subnet vpc/main/subnet/private-c  (172.16.3.0/24 in ap-northeast-2c)" in planned.out
-    assert ("+ security_group_rule vpc/main/security_group/private/ingress/tcp/3306/sg:public  "
-            "(tcp/3306 from SG public)") in planned.out
+    group = planned.out.index("+ security_group vpc/main/security_group/private  ")
+    rule = planned.out.index("      + ingress tcp/3306/sg:public  (tcp/3306 from SG public)")
+    assert group < rule < planned.out.index("+ security_group vpc/main/security_group/public  ")  # under its group
     assert "26 to create" in planned.out
     applied = cli("apply", source)  # a loopback endpoint is local: no confirmation asked
     assert applied.code == 0, applied.err
@@ -219,7 +220,8 @@ def test_apply_checks_its_writes_and_names_what_did_not_take(cli, endpoint, monk
         faulty.close()
     assert result.code == 1 and "Applied" not in result.out
     assert "a read of the account shows 5 changes that did not take" in result.err
-    assert "+ security_group_rule vpc/main/security_group/public/ingress/tcp/8080/0.0.0.0/0" in result.err
+    assert "      security_group vpc/main/security_group/public\n" in result.err  # the group stays as it is
+    assert "+ ingress tcp/8080/0.0.0.0/0  (tcp/8080 from 0.0.0.0/0)" in result.err
     assert faulty.counts["pretended"] == 3  # one authorize per group
 
 
