@@ -583,9 +583,13 @@ class _Vpc:
 
 
 def _to_gateway(table: dict[str, Any] | None, gateways: dict[str, str]) -> bool:
-    """Whether a route table sends 0.0.0.0/0 to the VPC's internet gateway."""
-    return table is not None and any(r.get("DestinationCidrBlock") == ANYWHERE_CIDR and r.get("GatewayId") in gateways
-                                     for r in table.get("Routes", []))
+    """Whether a route table sends all of 0.0.0.0/0 to the VPC's internet gateway (in one route or several)."""
+    from vpcdraw.topology.roles import covered
+
+    if table is None:
+        return False
+    return covered(ANYWHERE_CIDR, [r.get("DestinationCidrBlock", "") for r in table.get("Routes", [])
+                                   if r.get("GatewayId") in gateways])
 
 
 def _instance_groups(instance: dict[str, Any]) -> list[dict[str, Any]]:

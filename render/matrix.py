@@ -9,11 +9,13 @@ from pathlib import Path
 def draw_matrix(title: str, sources: list[str], targets: list[str], cells: dict[tuple[str, str], list[str]],
                 out: Path) -> Path:
     """Draw who reaches whom (a green cell lists the ports) into `out` (.png, .svg or .dot)."""
+    from vpcdraw.topology.analysis.reach import MATRIX_CORNER
+
     from . import output_format, rasterise
     from .environment import hangul_font
 
     head = "".join(f'<TD BGCOLOR="#EAEDED"><B>{html.escape(t)}</B></TD>' for t in targets)
-    rows = [f'<TR><TD BGCOLOR="#EAEDED"><B>from \\\\ to</B></TD>{head}</TR>']
+    rows = [f'<TR><TD BGCOLOR="#EAEDED"><B>{html.escape(MATRIX_CORNER)}</B></TD>{head}</TR>']
     for source in sources:
         row = "".join(
             f'<TD BGCOLOR="{"#E3F1DF" if cells[(source, t)] else "#FFFFFF"}">'

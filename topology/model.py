@@ -198,10 +198,13 @@ class Vpc:
         return tuple(s for s in self.subnets if s.tier == group.tier or s.name in group.subnets)
 
     def routes_to_internet_gateway(self, subnet: str) -> bool:
-        """Whether `subnet`'s route table sends 0.0.0.0/0 to the internet gateway."""
+        """Whether `subnet`'s route table sends all of 0.0.0.0/0 to the internet gateway, in one route or several
+        (0.0.0.0/1 and 128.0.0.0/1)."""
+        from .roles import covered  # roles reads the model
+
         table = self.route_table_of(subnet)
-        return table is not None and any(
-            r.destination == ANYWHERE_CIDR and r.target == "internet_gateway" for r in table.routes
+        return table is not None and covered(
+            ANYWHERE_CIDR, (r.destination for r in table.routes if r.target == "internet_gateway")
         )
 
 

@@ -60,8 +60,35 @@ def covers(rule: Rule, protocol: str, port: int | None) -> bool:
     return rule.from_port <= port <= rule.to_port
 
 
+def merged_cidrs(cidrs: Iterable[str]) -> list[ipaddress.IPv4Network]:
+    """The IPv4 blocks the CIDRs cover together, merged (ipaddress.collapse_addresses); IPv6 or bad text adds nothing.
+
+    >>> merged_cidrs(["0.0.0.0/1", "128.0.0.0/1", "::/0"])
+    [IPv4Network('0.0.0.0/0')]
+    """
+    blocks = []
+    for cidr in cidrs:
+        try:
+            blocks.append(ipaddress.IPv4Network(cidr, strict=False))
+        except ValueError:
+            continue  # IPv6, or a CIDR that validation refuses
+    return list(ipaddress.collapse_addresses(blocks))
+
+
+def covered(block: str | ipaddress.IPv4Network, cidrs: Iterable[str]) -> bool:
+    """Whether every address of `block` is in one of the CIDRs: coverage, not spelling.
+
+    The one answer to "does this mean everywhere?" for rules, routes and network ACL entries alike: a route table
+    with 0.0.0.0/1 and 128.0.0.0/1 to the internet gateway sends all of 0.0.0.0/0 there.
+
+    >>> covered("0.0.0.0/0", ["0.0.0.0/1", "128.0.0.0/1"]), covered("0.0.0.0/0", ["0.0.0.0/1", "128.0.0.0/2"])
+    (True, False)
+    """
+    return within(ipaddress.IPv4Network(block, strict=False), merged_cidrs(cidrs))
+
+
 def merged_blocks(rules: Iterable[Rule]) -> list[ipaddress.IPv4Network]:
-    """The IPv4 blocks the rules' CIDR peers cover together, merged (ipaddress.collapse_addresses).
+    """The IPv4 blocks the rules' CIDR peers cover together, merged (see `merged_cidrs`).
 
     Coverage, not spelling: two rules from 0.0.0.0/1 and 128.0.0.0/1 are one rule from the whole internet.
     Peers that are not IPv4 CIDRs (groups, subnets, my IP, IPv6) add nothing.
@@ -71,14 +98,7 @@ def merged_blocks(rules: Iterable[Rule]) -> list[ipaddress.IPv4Network]:
     >>> merged_blocks(halves)
     [IPv4Network('0.0.0.0/0')]
     """
-    blocks = []
-    for rule in rules:
-        if rule.peer.kind == "cidr":
-            try:
-                blocks.append(ipaddress.IPv4Network(rule.peer.value, strict=False))
-            except ValueError:
-                continue  # IPv6, or a CIDR that validation refuses
-    return list(ipaddress.collapse_addresses(blocks))
+    return merged_cidrs(r.peer.value for r in rules if r.peer.kind == "cidr")
 
 
 def allowed_blocks(rules: Iterable[Rule], protocol: str, port: int | None) -> list[ipaddress.IPv4Network]:
@@ -103,10 +123,9 @@ def anchored_tiers(group: SecurityGroup) -> dict[Tier, str]:
     for rule in group.ingress:
         if rule.protocol != "tcp":
             continue
-        if rule.peer.kind == "cidr" and rule.peer.value == ANYWHERE_CIDR:
-            port = next((p for p in PUBLIC_PORTS if covers(rule, "tcp", p)), None)
-            if port is not None and rule.from_port != 0:  # 0-65535 from anywhere says nothing of a tier
-                found.setdefault("public", f"tcp/{port} from anywhere")
+        port = next((p for p in PUBLIC_PORTS if covers(rule, "tcp", p)), None)
+        if rule.peer.kind == "cidr" and rule.from_port != 0 and port is not None and _from_anywhere(group, port):
+            found.setdefault("public", f"tcp/{port} from anywhere")
         if rule.peer.kind == "security_group":
             port = next((p for p in DATABASE_PORTS if covers(rule, "tcp", p) and rule.from_port == p), None)
             if port is not None:
@@ -114,6 +133,13 @@ def anchored_tiers(group: SecurityGroup) -> dict[Tier, str]:
         if single_address(rule) and rule.from_port == 22 == rule.to_port:
             found.setdefault("management", f"tcp/22 from one address ({rule.peer})")
     return found
+
+
+def _from_anywhere(group: SecurityGroup, port: int) -> bool:
+    """Whether the group's TCP rules take `port` from every address, in one rule or several (0.0.0.0/1 and
+    128.0.0.0/1); rules from port 0 do not count, since 0-65535 from anywhere says nothing of a tier."""
+    rules = [r for r in group.ingress if r.protocol == "tcp" and r.from_port != 0]
+    return within(EVERY_ADDRESS, allowed_blocks(rules, "tcp", port))
 
 
 def group_tier(group: SecurityGroup, *names: str) -> tuple[Tier | None, str]:

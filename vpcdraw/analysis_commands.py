@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpcdraw.topology.errors import VpcdrawError
 
 from .common import detail_option, load_valid, resolve_my_ip
+
+if TYPE_CHECKING:
+    from vpcdraw.topology.model import Topology
 
 
 def add_analysis_commands(commands: Any) -> None:
@@ -69,7 +72,7 @@ def add_analysis_commands(commands: Any) -> None:
                     "a host. Works on the drawing alone: nothing needs to be deployed. Exit 0 reachable, 2 not, "
                     "1 error.",
         epilog="example: vpcdraw reach assignment.py internet private 3306")
-    reach.add_argument("file", help="topology file (.py or .json); with --vpc-id leave it out")
+    reach.add_argument("file", nargs="?", help="topology file (.py or .json); with --vpc-id leave it out")
     reach.add_argument("source", nargs="?", metavar="FROM")
     reach.add_argument("target", nargs="?", metavar="TO")
     reach.add_argument("port", nargs="?", default="tcp/22", metavar="PORT",
@@ -155,8 +158,9 @@ def _grade(args: argparse.Namespace) -> int:
     from .read_commands import imported
 
     rubric = load_rubric(args.rubric)
-    topology = imported(args.vpc_id, args.region, args.profile, args.local, resolve_my_ip(args.my_ip)).topology
-    result = grade(topology, rubric, resolve_my_ip(args.my_ip))
+    my_ip = resolve_my_ip(args.my_ip)  # once: `auto` asks the network, and what it says is printed
+    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip).topology
+    result = grade(topology, rubric, my_ip)
     passed, total = result.score
     if args.output and result.topology is not None:
         from vpcdraw.render import render
@@ -177,32 +181,21 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _reach(args: argparse.Namespace) -> int:
-    from vpcdraw.topology.analysis.reach import matrix, reach
+    from vpcdraw.topology.analysis.reach import asked_port, reach
 
     if args.vpc_id:  # no file: the words shift left
-        from .read_commands import imported
-
-        topology = imported(args.vpc_id, args.region, args.profile, args.local, resolve_my_ip(args.my_ip)).topology
         args.source, args.target, args.port = args.file, args.source, args.target or args.port
-    else:
-        topology = load_valid(Path(args.file))
+    elif not args.file:
+        raise VpcdrawError("reach needs a topology file or --vpc-id; for example: reach assignment.py internet "
+                           "private 3306")
+    if not args.matrix:
+        if not (args.source and args.target):
+            raise VpcdrawError("reach needs FROM and TO (or --matrix); for example: internet private 3306")
+        asked_port(args.port)  # a bad port is refused before the file is loaded or AWS is asked
     my_ip = resolve_my_ip(args.my_ip)
+    topology = _reach_topology(args, my_ip)
     if args.matrix:
-        sources, targets, cells = matrix(topology, my_ip)
-        if args.json:
-            print(json.dumps({f"{s} -> {t}": ports for (s, t), ports in cells.items()}, indent=2))
-        else:
-            width = max(len(s) for s in sources) + 2
-            print("from \\ to".ljust(width) + "".join(t.ljust(24) for t in targets))
-            for s in sources:
-                print(s.ljust(width) + "".join((", ".join(cells[(s, t)]) or "-").ljust(24) for t in targets))
-        if args.output:
-            from vpcdraw.render.matrix import draw_matrix
-
-            print(f"wrote {draw_matrix(topology.name, sources, targets, cells, args.output)}", file=sys.stderr)
-        return 0
-    if not (args.source and args.target):
-        raise VpcdrawError("reach needs FROM and TO (or --matrix); for example: internet private 3306")
+        return _reach_matrix(args, topology, my_ip)
     answers = reach(topology, args.source, args.target, args.port, my_ip)
     if not answers:
         raise VpcdrawError(f"{args.source} and {args.target} name the same host; ask about two different ones")
@@ -218,3 +211,31 @@ def _reach(args: argparse.Namespace) -> int:
         else:
             print(f"  {answer.blocked}")
     return 0 if reachable else 2
+
+
+def _reach_topology(args: argparse.Namespace, my_ip: str | None) -> Topology:
+    """The topology reach answers for: the live VPC of --vpc-id (read-only), else the file."""
+    if args.vpc_id:
+        from .read_commands import imported
+
+        return imported(args.vpc_id, args.region, args.profile, args.local, my_ip).topology
+    return load_valid(Path(args.file))
+
+
+def _reach_matrix(args: argparse.Namespace, topology: Topology, my_ip: str | None) -> int:
+    """Print (and with -o draw) who reaches whom on every port the groups mention."""
+    from vpcdraw.topology.analysis.reach import MATRIX_CORNER, matrix
+
+    sources, targets, cells = matrix(topology, my_ip)
+    if args.json:
+        print(json.dumps({f"{s} -> {t}": ports for (s, t), ports in cells.items()}, indent=2))
+    else:
+        width = max(len(s) for s in [*sources, MATRIX_CORNER]) + 2
+        print(MATRIX_CORNER.ljust(width) + "".join(t.ljust(24) for t in targets))
+        for s in sources:
+            print(s.ljust(width) + "".join((", ".join(cells[(s, t)]) or "-").ljust(24) for t in targets))
+    if args.output:
+        from vpcdraw.render.matrix import draw_matrix
+
+        print(f"wrote {draw_matrix(topology.name, sources, targets, cells, args.output)}", file=sys.stderr)
+    return 0

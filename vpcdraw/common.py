@@ -29,7 +29,7 @@ def load_valid(file: Path) -> Topology:
 
 def resolve_my_ip(value: str | None) -> str | None:
     """The admin IP as a /32 from --my-ip, then VPCDRAW_MY_IP; 'auto' asks checkip.amazonaws.com."""
-    from vpcdraw.topology.admin_ip import ENVIRONMENT_VARIABLE, normalise
+    from vpcdraw.topology.admin_ip import ENVIRONMENT_VARIABLE, normalise, not_from_the_internet
 
     value = value or os.environ.get(ENVIRONMENT_VARIABLE) or None
     if value is None:
@@ -40,7 +40,10 @@ def resolve_my_ip(value: str | None) -> str | None:
         address, where = lookup()
         print(f"my IP: {address} (from {where})", file=sys.stderr)
         return address
-    return normalise(value)
+    address = normalise(value)
+    if (warning := not_from_the_internet(address)) is not None:
+        print(f"vpcdraw: warning: {warning}", file=sys.stderr)
+    return address
 
 
 def detail_option(parser: argparse.ArgumentParser) -> None:

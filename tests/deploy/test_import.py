@@ -131,3 +131,22 @@ def test_icmp_types_and_codes_survive_the_round_trip(connect, boto, tmp_path):
     path = tmp_path / "with-codes.py"
     path.write_text(to_python(reading.topology), encoding="utf-8")
     assert diff(load(path), reading).in_sync
+
+
+def test_a_table_routing_two_halves_to_the_gateway_makes_its_subnets_public(connect, boto, tmp_path):
+    """0.0.0.0/1 and 128.0.0.0/1 to the internet gateway send everything there, as one 0.0.0.0/0 route would;
+    before, the reader compared the text '0.0.0.0/0' and read such subnets (named neutrally) as private."""
+    vpc = boto.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    gateway = boto.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    boto.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+    halves = boto.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    local_only = boto.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]  # the local route only
+    for destination in ("0.0.0.0/1", "128.0.0.0/1"):
+        boto.create_route(RouteTableId=halves, DestinationCidrBlock=destination, GatewayId=gateway)
+    for name, block, table in (("alpha", "10.7.0.0/24", halves), ("beta", "10.7.1.0/24", local_only)):
+        subnet = boto.create_subnet(VpcId=vpc, CidrBlock=block, TagSpecifications=[
+            {"ResourceType": "subnet", "Tags": [{"Key": "Name", "Value": name}]}])["Subnet"]["SubnetId"]
+        boto.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    topology, found, _ = _round_trip(connect(), vpc, tmp_path)
+    assert found.in_sync, found.to_json()
+    assert {s.name: s.tier for s in topology.vpcs[0].subnets} == {"alpha": "public", "beta": "private"}

@@ -6,7 +6,7 @@ import pytest
 
 from vpcdraw.deploy.my_ip import lookup
 from vpcdraw.topology import MissingMyIp, VpcdrawError
-from vpcdraw.topology.admin_ip import fill, normalise, uses_my_ip
+from vpcdraw.topology.admin_ip import fill, normalise, not_from_the_internet, uses_my_ip
 
 
 def test_an_address_becomes_a_single_host_cidr():
@@ -22,6 +22,22 @@ def test_an_address_becomes_a_single_host_cidr():
 def test_anything_wider_than_one_address_is_refused(value, message):
     with pytest.raises(VpcdrawError, match=message):
         normalise(value)
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("10.1.2.3", "a private"), ("172.16.0.9", "a private"), ("172.31.255.1", "a private"),
+    ("192.168.0.10", "a private"), ("127.0.0.1", "a loopback"), ("169.254.169.254", "a link-local"),
+    ("100.64.0.1", "a shared (carrier-grade NAT)"), ("0.0.0.0", "the unspecified"),
+])
+def test_an_address_the_internet_never_sends_from_is_warned_about(value, kind):
+    assert not_from_the_internet(normalise(value)) == (
+        f"my IP {value} is {kind} address, so no traffic from the internet will ever match it; give the address "
+        "the internet sees you by (--my-ip auto finds it)")
+
+
+@pytest.mark.parametrize("value", ["8.8.8.8", "172.32.0.1", "172.15.255.255", "203.0.113.10", "198.51.100.7"])
+def test_a_public_or_example_address_is_not_warned_about(value):
+    assert not_from_the_internet(normalise(value)) is None
 
 
 def test_fill_replaces_only_my_ip_peers(assignment):

@@ -80,7 +80,7 @@ def test_lint_cli_and_apply_refusal(cli, example_file, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # apply must stop before any call
     refused = cli("apply", path, "--yes")
     assert refused.code == 1
-    assert "1 high-severity lint findings (above); fix them, or apply with --allow VD001" in refused.err
+    assert "1 high-severity lint finding (above); fix them, or apply with --allow VD001" in refused.err
 
 
 @pytest.mark.parametrize(("blocks", "ports", "expected"), [
@@ -99,3 +99,69 @@ def test_rules_that_together_cover_the_world_open_a_port_to_it(small, blocks, po
     found = [f for f in lint(t.build()) if f.severity == "high"]
     assert {f.rule for f in found} == expected
     assert all("together cover every address" in f.message for f in found)
+
+
+# Two halves (0.0.0.0/1 and 128.0.0.0/1) are the whole internet for every reader of rules and routes, not only lint.
+
+def _halves_file(example_file, old: str, new: str):
+    """The assignment file with one line of it written as two halves of the internet, as a student might."""
+    from vpcdraw.topology import load
+
+    path = example_file("assignment")
+    text = path.read_text(encoding="utf-8").replace("import TopologyBuilder,", "import TopologyBuilder, cidr,")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return load(path)
+
+
+def _verdicts(topology):
+    from vpcdraw.topology.analysis.grade import grade, load_rubric
+
+    return {item.id: item for item in grade(topology, load_rubric(), "203.0.113.10/32").items}
+
+
+def test_grade_takes_two_halves_as_from_anywhere(example_file):
+    topology = _halves_file(example_file, '.ingress("tcp/8080", anywhere, "web traffic from anywhere")',
+                            '.ingress("tcp/8080", cidr("0.0.0.0/1"), "low half")'
+                            '.ingress("tcp/8080", cidr("128.0.0.0/1"), "high half")')
+    verdicts = _verdicts(topology)
+    assert verdicts["public-8080"].passed, verdicts["public-8080"].evidence
+    assert verdicts["public-8080"].evidence.startswith("SG public: tcp/8080 from 0.0.0.0/1, tcp/8080 from 128.0.0.0/1")
+    assert all(v.passed for v in verdicts.values())
+
+
+def test_grade_does_not_take_one_half_as_from_anywhere(example_file):
+    topology = _halves_file(example_file, '.ingress("tcp/8080", anywhere, "web traffic from anywhere")',
+                            '.ingress("tcp/8080", cidr("0.0.0.0/1"), "low half")')
+    verdict = _verdicts(topology)["public-8080"]
+    assert not verdict.passed
+    assert verdict.evidence == "SG public: tcp/8080 from 0.0.0.0/1; needs tcp/8080 from anywhere"
+
+
+def test_grade_takes_a_route_table_of_two_halves_as_a_route_to_the_internet(example_file):
+    topology = _halves_file(example_file, '.route("0.0.0.0/0", internet_gateway="igw")',
+                            '.route("0.0.0.0/1", internet_gateway="igw").route("128.0.0.0/1", internet_gateway="igw")')
+    assert _verdicts(topology)["route-tables"].passed
+
+
+def test_grade_calls_two_halves_over_broad_for_a_tier(example_file):
+    topology = _halves_file(example_file, '.ingress("tcp/3306", sg("public"), "MySQL from the public tier")',
+                            '.ingress("tcp/3306", cidr("0.0.0.0/1"), "low half")'
+                            '.ingress("tcp/3306", cidr("128.0.0.0/1"), "high half")')
+    verdict = _verdicts(topology)["private-3306"]
+    assert not verdict.passed  # 128.0.0.0/1 holds the whole VPC (172.16.0.0/16); 0.0.0.0/1 none of it
+    assert verdict.evidence.endswith("(over-broad: 128.0.0.0/1)")
+
+
+def test_a_group_taking_8080_from_two_halves_anchors_the_public_tier():
+    from vpcdraw.topology import cidr
+    from vpcdraw.topology.model import SecurityGroup
+    from vpcdraw.topology.roles import anchored_tiers, group_tier
+
+    halves = (Rule("tcp", 8080, 8080, cidr("0.0.0.0/1")), Rule("tcp", 8080, 8080, cidr("128.0.0.0/1")))
+    group = SecurityGroup("sg-1", "made in the console", ingress=halves)
+    assert anchored_tiers(group) == {"public": "tcp/8080 from anywhere"}
+    assert group_tier(group) == ("public", "tcp/8080 from anywhere")
+    assert anchored_tiers(SecurityGroup("sg-2", "half", ingress=halves[:1])) == {}
+    everything = (Rule("tcp", 0, 65535, cidr("0.0.0.0/1")), Rule("tcp", 0, 65535, cidr("128.0.0.0/1")))
+    assert anchored_tiers(SecurityGroup("sg-3", "all ports", ingress=everything)) == {}  # says nothing of a tier

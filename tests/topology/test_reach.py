@@ -41,6 +41,8 @@ def test_the_assignment_matrix(assignment):
     assert cells[("public", "private")] == ["tcp/3306"]
     assert [s for s in sources if "tcp/3306" in cells[(s, "private")]] == ["public"]
     assert [s for s in sources if "tcp/22" in cells[(s, "private")]] == ["management"]
+    # the diagonal is answered like any other cell: 0.0.0.0/0 holds the VPC's own addresses
+    assert [cells[(t, t)] for t in targets] == [["tcp/8080"], [], []]
 
 
 def test_a_path_is_explained_hop_by_hop(assignment):
@@ -111,3 +113,104 @@ def test_rules_that_together_cover_a_peer_let_it_through(small):
     assert "SG web allows tcp/22 from 0.0.0.0/1, 128.0.0.0/1 (together all of internet)" in path
     assert _reachable(topology, "203.0.113.0/24", "public", "22")[0]
     assert not _reachable(topology, "internet", "public", "23")[0]  # coverage is per port
+
+
+def test_any_host_of_a_subnet_reaches_another_host_of_it_without_the_route_table_or_acl(small):
+    t, vpc = small()
+    vpc._security_groups[0].ingress("tcp/8080", anywhere, "web")
+    vpc.network_acl("edge", subnets=["public-a"])  # denies everything that crosses the subnet's edge
+    (answer,) = reach(t.build(), "public-a", "public-a", "8080")
+    assert answer.reachable
+    assert answer.path == ("public-a (any host)", "SG web allows all to 0.0.0.0/0",
+                           "SG web allows tcp/8080 from 0.0.0.0/0", "public-a (any host)")
+
+
+def test_one_host_and_itself_is_no_question(service):
+    assert reach(service, "web-a", "web-a", "8080") == []
+
+
+def test_a_group_that_protects_nothing_is_one_sentence(small):
+    t, vpc = small()
+    vpc.security_group("bastion", "jump host", tier="management").ingress("tcp/22", anywhere, "ssh")
+    with pytest.raises(VpcdrawError) as refused:
+        reach(t.build(), "internet", "bastion", "22")
+    assert str(refused.value) == ("security group bastion protects nothing to reach: no host uses it and no subnet "
+                                  "of topology 'small' is in the management tier")
+
+
+def test_an_empty_tier_is_one_sentence(small):
+    t, _ = small()
+    with pytest.raises(VpcdrawError) as refused:
+        reach(t.build(), "management", "private", "22")
+    assert str(refused.value) == "no subnet of topology 'small' is in the management tier"
+
+
+@pytest.mark.parametrize(("port", "message"), [
+    ("99999", "port '99999': port 99999 is outside 0-65535"),
+    ("-1", "port '-1': port -1 is outside 0-65535"),
+    ("udp/65536", "port 'udp/65536': port 65536 is outside 0-65535"),
+    ("tcp/2000-1000", "port 'tcp/2000-1000': from port 2000 is above to port 1000"),
+    ("icmp/256", "port 'icmp/256': ICMP type and code must be -1 to 255, not 256"),
+])
+def test_a_port_aws_would_refuse_is_refused(assignment, port, message):
+    with pytest.raises(VpcdrawError) as refused:
+        reach(assignment, "internet", "public", port)
+    assert str(refused.value) == message
+
+
+def test_port_0_and_65535_are_ports(assignment):
+    assert [a.port for a in reach(assignment, "internet", "public", "tcp/0")] == ["tcp/0", "tcp/0"]
+    assert not _reachable(assignment, "internet", "public", "65535")[0]
+
+
+def test_a_route_table_of_two_halves_sends_everything_to_the_internet_gateway(small):
+    t, vpc = small()
+    vpc._route_tables[0]._routes.clear()
+    vpc._route_tables[0].route("0.0.0.0/1", internet_gateway="igw").route("128.0.0.0/1", internet_gateway="igw")
+    topology = t.build()
+    assert topology.vpcs[0].routes_to_internet_gateway("public-a")
+    (inward,) = reach(topology, "internet", "public-a", "443")
+    assert inward.reachable
+    assert "route table public: 0.0.0.0/1, 128.0.0.0/1 to igw" in inward.path
+    (outward,) = reach(topology, "public-a", "internet", "443")
+    assert outward.reachable and "route table public: 0.0.0.0/1, 128.0.0.0/1 to igw" in outward.path
+
+
+def test_half_a_route_table_is_not_the_internet(small):
+    t, vpc = small()
+    vpc._route_tables[0]._routes.clear()
+    vpc._route_tables[0].route("0.0.0.0/1", internet_gateway="igw")
+    topology = t.build()
+    assert not topology.vpcs[0].routes_to_internet_gateway("public-a")
+    assert _reachable(topology, "internet", "public-a", "443") == (
+        False, {"blocked: route table public has no route to 0.0.0.0/0 through the internet gateway"})
+
+
+def test_network_acl_entries_of_two_halves_let_the_internet_through(small):
+    t, vpc = small()
+    acl = (vpc.network_acl("edge", subnets=["public-a"])
+           .inbound(100, "tcp/443", "0.0.0.0/1").inbound(110, "tcp/443", "128.0.0.0/1")
+           .outbound(100, "tcp/1024-65535", "0.0.0.0/1").outbound(110, "tcp/1024-65535", "128.0.0.0/1"))
+    assert _reachable(t.build(), "internet", "public-a", "443") == (True, set())
+    acl.inbound(90, "tcp/443", "203.0.113.0/24", "deny")  # a deny ahead of the allows takes a part away
+    assert _reachable(t.build(), "internet", "public-a", "443") == (
+        False, {"blocked: network ACL edge denies inbound tcp/443 for public-a"})
+    assert _reachable(t.build(), "198.51.100.0/24", "public-a", "443")[0]
+
+
+def test_a_deny_after_the_allows_changes_nothing(small):
+    t, vpc = small()
+    (vpc.network_acl("edge", subnets=["public-a"])
+     .inbound(100, "tcp/443", "0.0.0.0/1").inbound(110, "tcp/443", "128.0.0.0/1")
+     .inbound(120, "tcp/443", "203.0.113.0/24", "deny").outbound(100, "tcp/1024-65535", "0.0.0.0/0"))
+    assert _reachable(t.build(), "internet", "public-a", "443") == (True, set())
+
+
+def test_network_acl_entries_that_leave_a_gap_block(small):
+    t, vpc = small()
+    (vpc.network_acl("edge", subnets=["public-a"])
+     .inbound(100, "tcp/443", "0.0.0.0/1").inbound(110, "tcp/443", "128.0.0.0/2")
+     .outbound(100, "tcp/1024-65535", "0.0.0.0/0"))
+    assert _reachable(t.build(), "internet", "public-a", "443") == (
+        False, {"blocked: network ACL edge denies inbound tcp/443 for public-a"})
+    assert _reachable(t.build(), "128.0.0.0/2", "public-a", "443")[0]

@@ -23,7 +23,7 @@ from ..errors import VpcdrawError
 from ..model import ANYWHERE_CIDR, TIERS, Rule, SecurityGroup, Subnet, Tier, Topology, Vpc
 from ..ports import BadPort, parse_ports
 from ..regions import zone_name
-from ..roles import anchored_tiers, covers
+from ..roles import anchored_tiers, covered, covers
 
 DEFAULT_RUBRIC = "week1"
 
@@ -423,10 +423,14 @@ class _Checker:
         return True, text, where
 
     def _source(self, rule: Rule, wanted: Source) -> str:
-        """ok, broad (wider than asked), or other (a different source)."""
+        """ok, broad (wider than asked), or other (a different source).
+
+        Any IPv4 CIDR is part of anywhere: whether the good rules together are all of it is `_covers_role`'s
+        question. A CIDR is broad for a tier when it also holds other subnets, or addresses outside the VPC.
+        """
         peer = rule.peer
         if wanted == "anywhere":
-            return "ok" if peer.value == ANYWHERE_CIDR else "other"
+            return "ok" if peer.kind == "cidr" and _ipv4(peer.value) else "other"
         if wanted == "my_ip":
             if peer.kind == "my_ip":
                 return "ok"
@@ -444,16 +448,29 @@ class _Checker:
         block = ipaddress.IPv4Network(peer.value)
         role_nets = [ipaddress.IPv4Network(s.cidr) for s in self.roles.get(wanted, [])]
         others = [ipaddress.IPv4Network(s.cidr) for s in self.vpc.subnets if s not in self.roles.get(wanted, [])]
-        if any(block.overlaps(o) for o in others) or block.prefixlen == 0:
-            return "broad" if any(block.overlaps(n) for n in role_nets) or block.prefixlen == 0 else "other"
-        return "ok" if any(block.overlaps(n) for n in role_nets) else "other"
+        if not any(block.overlaps(n) for n in role_nets):
+            return "other"
+        beyond = not covered(block, [self.vpc.cidr])  # 0.0.0.0/0, or its two halves: the internet too
+        return "broad" if beyond or any(block.overlaps(o) for o in others) else "ok"
 
     def _covers_role(self, good: list[Rule], wanted: Source) -> bool:
-        if wanted in ("anywhere", "my_ip") or any(r.peer.kind == "security_group" for r in good):
+        """Whether the good rules, together, take the whole source: every address for anywhere (0.0.0.0/0, or
+        0.0.0.0/1 and 128.0.0.0/1), every subnet of a tier."""
+        cidrs = [r.peer.value for r in good if r.peer.kind == "cidr"]
+        if wanted == "anywhere":
+            return covered(ANYWHERE_CIDR, cidrs)
+        if wanted == "my_ip" or any(r.peer.kind == "security_group" for r in good):
             return True
-        blocks = [ipaddress.IPv4Network(r.peer.value) for r in good if r.peer.kind == "cidr"]
-        return all(any(ipaddress.IPv4Network(s.cidr).subnet_of(b) for b in blocks)
-                   for s in self.roles.get(wanted, []))
+        return all(covered(s.cidr, cidrs) for s in self.roles.get(wanted, []))
+
+
+def _ipv4(cidr: str) -> bool:
+    """Whether a rule's CIDR is an IPv4 block (a live account's rules may be IPv6)."""
+    try:
+        ipaddress.IPv4Network(cidr, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _with_roles(topology: Topology, roles: dict[str, list[Subnet]],

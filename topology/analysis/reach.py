@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 from ..errors import VpcdrawError
 from ..model import ANYWHERE_CIDR, TIERS, NetworkAclEntry, Rule, SecurityGroup, Subnet, Topology, Vpc
 from ..ports import parse_ports
-from ..roles import EVERY_ADDRESS, allowed_blocks, covers, within
+from ..roles import EVERY_ADDRESS, allowed_blocks, covered, covers, within
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from ..model import Protocol, Route, RouteTable
+
 INTERNET, MY_IP = "internet", "my-ip"
 EPHEMERAL = (1024, 65535)
+MATRIX_CORNER = "from / to"
+"""The matrix's corner cell: rows are FROM, columns TO. No backslash, which NanumGothic (the Korean font) and
+Korean consoles draw as ₩, and ASCII, so that a console of any code page prints it."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Endpoint:
     public_ip: bool | None = None  # None: any host of the subnet, which may be given one
     cidr: str | None = None  # outside: the block it stands for (None: any address, the internet)
     my_ip: bool = False
+    host: bool = False  # one instance; False: any host of the subnet, so another host of it too
 
     @property
     def outside(self) -> bool:
@@ -83,23 +89,34 @@ def endpoints(topology: Topology, name: str, my_ip: str | None = None) -> list[E
     if host is not None:
         subnet = vpc.subnet(host.subnet)
         groups = tuple(g for g in vpc.security_groups if g.name in host.security_groups)
-        return [Endpoint(host.name, subnet, groups, host.public_ip)]
+        return [Endpoint(host.name, subnet, groups, host.public_ip, host=True)]
     group = vpc.security_group(name)
     if group is not None:
-        hosts = [i.name for i in vpc.instances if group.name in i.security_groups]
-        if hosts:
-            return [e for h in hosts for e in endpoints(topology, h, my_ip)]
-        return [e for s in vpc.protected_subnets(group) for e in _subnet_endpoints(vpc, s)]
+        return _group_endpoints(topology, group, my_ip)
     known = ", ".join(["internet", "my-ip", "a CIDR", *TIERS])
     raise VpcdrawError(f"'{name}' names nothing in topology '{topology.name}' (try {known}, or a subnet, "
                        "security group or host name)")
+
+
+def _group_endpoints(topology: Topology, group: SecurityGroup, my_ip: str | None) -> list[Endpoint]:
+    """The hosts a security group is on, else any host of the subnets it protects; refused when it has neither."""
+    vpc = topology.vpcs[0]
+    hosts = [i.name for i in vpc.instances if group.name in i.security_groups]
+    if hosts:
+        return [e for h in hosts for e in endpoints(topology, h, my_ip)]
+    found = [e for s in vpc.protected_subnets(group) for e in _subnet_endpoints(vpc, s)]
+    if not found:
+        where = f"no subnet of topology '{topology.name}' is in the {group.tier} tier" if group.tier else (
+            "it names no subnet and has no tier")
+        raise VpcdrawError(f"security group {group.name} protects nothing to reach: no host uses it and {where}")
+    return found
 
 
 def _subnet_endpoints(vpc: Vpc, subnet: Subnet) -> list[Endpoint]:
     hosts = [i for i in vpc.instances if i.subnet == subnet.name]
     if hosts:
         return [Endpoint(h.name, subnet, tuple(g for g in vpc.security_groups if g.name in h.security_groups),
-                         h.public_ip) for h in hosts]
+                         h.public_ip, host=True) for h in hosts]
     groups = tuple(g for g in vpc.security_groups if subnet in vpc.protected_subnets(g))
     return [Endpoint(f"{subnet.name} (any host)", subnet, groups, None)]
 
@@ -125,19 +142,41 @@ def graph(vpc: Vpc) -> nx.DiGraph:
 
 def reach(topology: Topology, source: str, target: str, port: str = "tcp/22",
           my_ip: str | None = None) -> list[Answer]:
-    """Answer for every pair of endpoints the words name."""
-    protocol, low, _ = parse_ports(port)
+    """Answer for every pair of endpoints the words name (a host and itself is no question; any host of a subnet
+    and any host of the same subnet is one: two hosts side by side)."""
+    protocol, low = asked_port(port)
     port_text = Rule(protocol, low, low, _any()).port_text
     vpc = topology.vpcs[0]
     hops = graph(vpc)
     answers = []
     for a in endpoints(topology, source, my_ip):
         for b in endpoints(topology, target, my_ip):
-            if a == b:
+            if a == b and a.host:
                 continue
             answer = _walk(vpc, hops, a, b, protocol, low, port_text)
             answers.append(dataclasses.replace(answer, target_subnet=b.subnet.name if b.subnet else ""))
     return answers
+
+
+def asked_port(text: str) -> tuple[Protocol, int | None]:
+    """The protocol and port a question is about, refused in one sentence as `check` refuses a rule's ports.
+
+    A bare number is a TCP port here, so `-1` is a port outside 0-65535, not AWS's "all protocols".
+
+    >>> asked_port("3306/tcp")
+    ('tcp', 3306)
+    >>> asked_port("99999")
+    Traceback (most recent call last):
+    ...
+    vpcdraw.topology.errors.VpcdrawError: port '99999': port 99999 is outside 0-65535
+    """
+    from ..validate.security import _check_ports  # the one statement of which ports AWS takes
+
+    protocol, low, high = ("tcp", -1, -1) if text.strip() == "-1" else parse_ports(text)
+    problems = _check_ports("", f"port '{text}'", protocol, low, high)
+    if problems:
+        raise VpcdrawError(problems[0].message)
+    return protocol, low
 
 
 def _any() -> Any:
@@ -192,28 +231,42 @@ def _check(vpc: Vpc, hop: str, a: Endpoint, b: Endpoint, protocol: str, port: in
         if not vpc.routes_to_internet_gateway(subnet.name):
             return False, (f"blocked: route table {table.name if table else 'main'} has no route to "
                            f"{ANYWHERE_CIDR} through the internet gateway")
-        return True, f"route table {table.name if table else 'main'}: {ANYWHERE_CIDR} to {igw.name if igw else ''}"
+        ways = [r for r in table.routes if r.target == "internet_gateway"] if table else []
+        gateway = igw.name if igw else ""
+        return True, f"route table {table.name if table else 'main'}: {_destinations(ways)} to {gateway}"
     if kind == "nacl" and subnet is not None:
         return _nacl(vpc, subnet, False, protocol, port, a)
     if kind == "out" and subnet is not None:
         return _nacl(vpc, subnet, True, protocol, port, b)
     if kind == "egress" and subnet is not None:
-        table = vpc.route_table_of(subnet.name)
-        name = table.name if table else "main"
-        for route in table.routes if table else ():
-            if route.destination == ANYWHERE_CIDR and route.target == "internet_gateway":
-                if a.public_ip is False:
-                    return False, f"blocked: host {a.name} has no public IP address for the internet gateway"
-                return True, f"route table {name}: {ANYWHERE_CIDR} to {route.gateway}"
-            if route.destination == ANYWHERE_CIDR and route.target == "nat_gateway":
-                nat = next((n for n in vpc.nat_gateways if n.name == route.gateway), None)
-                if nat is None or not vpc.routes_to_internet_gateway(nat.subnet):
-                    return False, f"blocked: NAT gateway {route.gateway} has no route to the internet gateway"
-                return True, f"route table {name}: {ANYWHERE_CIDR} to NAT gateway {nat.name}"
-        return False, f"blocked: route table {name} has no route to {ANYWHERE_CIDR}"
+        return _way_out(vpc, vpc.route_table_of(subnet.name), a)
     if kind == "local":
         return True, f"local route {vpc.cidr}"
     return True, ""
+
+
+def _way_out(vpc: Vpc, table: RouteTable | None, a: Endpoint) -> tuple[bool, str]:
+    """Out to the internet: through the gateway (internet or NAT) whose routes together send it all of 0.0.0.0/0."""
+    name = table.name if table else "main"
+    routes = [r for r in table.routes if r.target != "local"] if table else []
+    for target, gateway in dict.fromkeys((r.target, r.gateway) for r in routes):
+        ways = [r for r in routes if (r.target, r.gateway) == (target, gateway)]
+        if not covered(EVERY_ADDRESS, (r.destination for r in ways)):
+            continue
+        if target == "internet_gateway":
+            if a.public_ip is False:
+                return False, f"blocked: host {a.name} has no public IP address for the internet gateway"
+            return True, f"route table {name}: {_destinations(ways)} to {gateway}"
+        nat = next((n for n in vpc.nat_gateways if n.name == gateway), None)
+        if nat is None or not vpc.routes_to_internet_gateway(nat.subnet):
+            return False, f"blocked: NAT gateway {gateway} has no route to the internet gateway"
+        return True, f"route table {name}: {_destinations(ways)} to NAT gateway {nat.name}"
+    return False, f"blocked: route table {name} has no route to {ANYWHERE_CIDR}"
+
+
+def _destinations(routes: list[Route]) -> str:
+    """The destinations of routes in words: `0.0.0.0/0`, or `0.0.0.0/1, 128.0.0.0/1`."""
+    return ", ".join(r.destination for r in routes)
 
 
 def _nacl(vpc: Vpc, subnet: Subnet, egress: bool, protocol: str, port: int | None,
@@ -234,17 +287,31 @@ def _nacl(vpc: Vpc, subnet: Subnet, egress: bool, protocol: str, port: int | Non
 
 def _acl_allows(entries: tuple[NetworkAclEntry, ...], egress: bool, protocol: str, port: int | None,
                 address: str, high: int | None = None) -> bool:
+    """Whether every address of `address` meets an allow entry before any deny entry: entries are read in rule
+    number order, the first that matches an address decides for it, and an implicit deny ends the list. So allow
+    0.0.0.0/1 and allow 128.0.0.0/1 let the whole internet in, and a deny is harmless where allows came first."""
     block = ipaddress.IPv4Network(address, strict=False)
+    allowed: list[str] = []
     for entry in sorted((e for e in entries if e.egress == egress), key=lambda e: e.rule_number):
-        covers = block.subnet_of(ipaddress.IPv4Network(entry.cidr, strict=False))
-        if not covers or entry.protocol not in ("all", protocol):
+        cidr = ipaddress.IPv4Network(entry.cidr, strict=False)
+        if not block.overlaps(cidr) or not _entry_matches(entry, protocol, port, high):
             continue
-        if entry.protocol != "all" and port is not None and entry.from_port is not None and entry.to_port is not None:
-            top = high if high is not None else port
-            if not (entry.from_port <= port and top <= entry.to_port):
-                continue
-        return entry.action == "allow"
+        if entry.action == "allow":
+            allowed.append(entry.cidr)
+            if covered(block, allowed):
+                return True
+        elif not covered(block if block.subnet_of(cidr) else cidr, allowed):  # CIDRs nest or are apart
+            return False
     return False  # the implicit deny at the end of every ACL
+
+
+def _entry_matches(entry: NetworkAclEntry, protocol: str, port: int | None, high: int | None) -> bool:
+    """Whether a network ACL entry's protocol and port range hold `port` (to `high`, for a range of replies)."""
+    if entry.protocol not in ("all", protocol):
+        return False
+    if entry.protocol == "all" or port is None or entry.from_port is None or entry.to_port is None:
+        return True
+    return entry.from_port <= port and (high if high is not None else port) <= entry.to_port
 
 
 def _sg_allows(vpc: Vpc, groups: tuple[SecurityGroup, ...], direction: str, protocol: str, port: int | None,
@@ -317,7 +384,11 @@ Matrix = tuple[list[str], list[str], dict[tuple[str, str], list[str]]]
 
 
 def matrix(topology: Topology, my_ip: str | None = None) -> Matrix:
-    """Who reaches whom on the ports the security groups mention: sources, targets, and the ports per pair."""
+    """Who reaches whom on the ports the security groups mention: sources, targets, and the ports per pair.
+
+    The diagonal is a question like any other (does a host of the public tier reach another of it?), answered
+    the same way: 8080 from 0.0.0.0/0 lets the public tier's own hosts in too.
+    """
     vpc = topology.vpcs[0]
     ports = sorted({r.port_text for g in vpc.security_groups for r in g.ingress if r.protocol in ("tcp", "udp")
                     and r.from_port == r.to_port}, key=lambda p: (p.split("/")[0], int(p.split("/")[1])))
@@ -326,6 +397,6 @@ def matrix(topology: Topology, my_ip: str | None = None) -> Matrix:
     cells: dict[tuple[str, str], list[str]] = {}
     for source in sources:
         for target in targets:
-            cells[(source, target)] = [p for p in ports if source != target
-                                       and any(a.reachable for a in reach(topology, source, target, p, my_ip))]
+            cells[(source, target)] = [p for p in ports
+                                       if any(a.reachable for a in reach(topology, source, target, p, my_ip))]
     return sources, targets, cells
