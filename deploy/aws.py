@@ -6,6 +6,8 @@ Everything else in vpcdraw talks to AWS through `Ec2`, by API operation name, an
 
 from __future__ import annotations
 
+import difflib
+import functools
 import ipaddress
 import os
 import random
@@ -22,6 +24,7 @@ LOCAL_ACCESS_KEY = "vpcdraw-local"  # dummy credentials for a local endpoint (mo
 THROTTLING = {"RequestLimitExceeded", "Throttling", "ThrottlingException", "RequestThrottled",
               "TooManyRequestsException"}
 MAX_ATTEMPTS = 10
+CONNECT_TIMEOUT = 3  # seconds: AWS and a local endpoint accept within milliseconds; a dead address never does
 
 
 class AwsError(VpcdrawError):
@@ -60,12 +63,33 @@ def configuration(profile: str | None = None) -> Configuration:
         region = os.environ.get("AWS_REGION") or session.get_config_variable("region")
         scoped = session.get_scoped_config()
     except botocore.exceptions.BotoCoreError as error:
-        return Configuration(profile, None, None, None, str(error))
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_EC2") or os.environ.get("AWS_ENDPOINT_URL") or scoped.get(
-        "endpoint_url"
-    )
+        return Configuration(profile, None, None, None, str(_explained(error)))
+    endpoint, problem = None, None
+    for source, value in (("AWS_ENDPOINT_URL_EC2", os.environ.get("AWS_ENDPOINT_URL_EC2")),
+                          ("AWS_ENDPOINT_URL", os.environ.get("AWS_ENDPOINT_URL")),
+                          (f"endpoint_url of the AWS profile '{session.profile or 'default'}'",
+                           scoped.get("endpoint_url"))):
+        if value:
+            endpoint, problem = value, None if _is_url(value) else (
+                f"{source} is '{value}', which is not an endpoint URL such as http://localhost:4566")
+            break
     method = credentials.method if credentials is not None else None
-    return Configuration(profile or os.environ.get("AWS_PROFILE"), method, region, endpoint)
+    return Configuration(profile or os.environ.get("AWS_PROFILE"), method, region, endpoint, problem)
+
+
+def _is_url(endpoint: str) -> bool:
+    """Whether botocore takes `endpoint` as an endpoint URL, and it is http or https.
+
+    >>> _is_url("http://127.0.0.1:5000"), _is_url("not a url"), _is_url("http://"), _is_url("ftp://x")
+    (True, False, False, False)
+    """
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    try:
+        return urlparse(endpoint).scheme in ("http", "https") and bool(
+            is_valid_endpoint_url(endpoint) or is_valid_ipv6_endpoint_url(endpoint))
+    except ValueError:  # "http://[::1": an unclosed IPv6 address
+        return False
 
 
 def is_local(endpoint: str | None) -> bool:
@@ -95,29 +119,43 @@ class Ec2:
     def __init__(self, region: str, *, profile: str | None = None, endpoint: str | None = None,
                  local_server: bool = False) -> None:
         import boto3
+        import botocore.exceptions
         from botocore.config import Config
 
         configured = configuration(profile)
+        if configured.problem:
+            raise VpcdrawError(configured.problem)
         self.endpoint = endpoint or configured.endpoint
         self.region = region
         credentials: dict[str, str] = {}
         # vpcdraw's own local AWS never sees real credentials; another local endpoint gets them only if set
         if local_server or (is_local(self.endpoint) and configured.credentials is None):
             credentials = {"aws_access_key_id": LOCAL_ACCESS_KEY, "aws_secret_access_key": LOCAL_ACCESS_KEY}
-        session = boto3.session.Session(profile_name=profile, region_name=region, **credentials)
-        retrying = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, connect_timeout=10,
-                          read_timeout=60, max_pool_connections=32)
-        single = Config(retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=10, read_timeout=60,
-                        max_pool_connections=32)
-        self.session = session
-        self.client = session.client("ec2", endpoint_url=self.endpoint, config=retrying)
-        self._single = session.client("ec2", endpoint_url=self.endpoint, config=single)
-        self._sts = session.client("sts", endpoint_url=self.endpoint, config=retrying)
+        timeouts = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": 60, "max_pool_connections": 32}
+        retrying = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, **timeouts)
+        single = Config(retries={"mode": "standard", "total_max_attempts": 1}, **timeouts)
         self._retrying = retrying
+        try:
+            self.session = boto3.session.Session(profile_name=profile, region_name=region, **credentials)
+            _check_region(self.session, region)  # moto, the local AWS, also serves only these (else: HTTP 500)
+            self.client = self._client("ec2", retrying)
+            self._single = self._client("ec2", single)
+            self._sts = self._client("sts", retrying)
+        except botocore.exceptions.BotoCoreError as error:
+            raise _explained(error, region=region, endpoint=self.endpoint) from None
         self._parameters: dict[str, str] = {}  # read once per client: every instance of an apply uses one AMI
         self._parameter_lock = threading.Lock()
         self._lock = threading.Lock()
         self.mutating_calls = 0
+
+    def _client(self, name: str, config: Any) -> Any:
+        """A botocore client of this session and endpoint that gives up at once on an endpoint it cannot
+        reach (standard mode would retry that for half a minute) and refuses answers that are not AWS's."""
+        client = self.session.client(name, endpoint_url=self.endpoint, config=config)
+        client.meta.events.register_first("needs-retry", _unreachable_is_final)
+        client.meta.events.register("before-parse", functools.partial(
+            _refuse_foreign_answer, client.meta.endpoint_url, self.endpoint is not None))
+        return client
 
     @property
     def local(self) -> bool:
@@ -143,7 +181,7 @@ class Ec2:
         with self._parameter_lock:
             if name in self._parameters:
                 return self._parameters[name]
-            ssm = self.session.client("ssm", endpoint_url=self.endpoint, config=self._retrying)
+            ssm = self._client("ssm", self._retrying)
             value = str(self._translate("GetParameter", lambda: ssm.get_parameter(Name=name))["Parameter"]["Value"])
             self._parameters[name] = value
             return value
@@ -198,33 +236,114 @@ class Ec2:
 
     def _translate(self, operation: str, run: Callable[[], Any]) -> Any:
         import botocore.exceptions
+        from botocore.parsers import ResponseParserError
 
         try:
             return run()
-        except botocore.exceptions.ClientError as error:
-            detail = error.response.get("Error", {})
-            raise AwsError(operation, str(detail.get("Code", "Unknown")), str(detail.get("Message", ""))) from None
-        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionClosedError) as error:
-            raise LostResponse(f"{operation}: no answer from {self.endpoint or 'AWS'} ({error})") from None
-        except botocore.exceptions.EndpointConnectionError:
-            raise VpcdrawError(
-                f"cannot reach {self.endpoint or 'AWS'}; is it running? (`vpcdraw local start` starts a local one)"
-            ) from None
-        except botocore.exceptions.NoCredentialsError:
-            raise VpcdrawError("no AWS credentials found; run `aws configure`, or use --local") from None
-        except botocore.exceptions.BotoCoreError as error:
-            raise VpcdrawError(f"{operation}: {error}") from None
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, ResponseParserError) as error:
+            raise _explained(error, operation, self.region, self.endpoint) from None
+
+
+def _explained(error: Exception, operation: str = "", region: str | None = None,
+              endpoint: str | None = None) -> VpcdrawError:
+    """What botocore raised, as one sentence: `AwsError` for AWS's own errors, `LostResponse` when an answer
+    may be lost, `VpcdrawError` naming the profile, file or endpoint at fault for the rest."""
+    import botocore.exceptions as failed
+    import botocore.session
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(error, failed.ClientError):
+        detail = error.response.get("Error", {})
+        return AwsError(operation, str(detail.get("Code", "Unknown")), str(detail.get("Message", "")))
+    if isinstance(error, failed.ReadTimeoutError | failed.ConnectionClosedError):
+        return LostResponse(f"{operation}: no answer from {endpoint or 'AWS'} ({error})")
+    if isinstance(error, failed.EndpointConnectionError | failed.ConnectTimeoutError):
+        url = str(error.kwargs.get("endpoint_url") or endpoint)
+        why = f" (no connection within {CONNECT_TIMEOUT} s)" if isinstance(error, failed.ConnectTimeoutError) else ""
+        if endpoint is None:
+            service = (urlparse(url).hostname or "").split(".")[0].upper()
+            return VpcdrawError(f"cannot reach AWS {service} in {region} ({url}){why}; check this machine's network "
+                                "connection and proxy settings (HTTPS_PROXY)")
+        hint = "is it running? (`vpcdraw local start` starts a local one)" if is_local(endpoint) else (
+            "is it running, and is the address right?")
+        return VpcdrawError(f"cannot reach {endpoint}{why}; {hint}")
+    if isinstance(error, ResponseParserError):
+        return VpcdrawError(f"{endpoint or 'AWS'} answered {operation} with something that is not an AWS answer; "
+                            "is it an AWS endpoint?")
+    if isinstance(error, failed.NoCredentialsError):
+        return VpcdrawError("no AWS credentials found; run `aws configure`, or use --local")
+    session = botocore.session.Session(profile=None)  # where the configuration is read from, for the messages
+    files = {"AWS_CONFIG_FILE": str(session.get_config_variable("config_file")),
+             "AWS_SHARED_CREDENTIALS_FILE": str(session.get_config_variable("credentials_file"))}
+    if isinstance(error, failed.ProfileNotFound):
+        name = str(error.kwargs.get("profile"))
+        known = sorted(session.available_profiles)
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = (f"did you mean '{close[0]}'?" if close else f"the profiles there are {', '.join(known)}"
+                if 0 < len(known) <= 8 else "`aws configure --profile NAME` makes one")
+        given = " (AWS_PROFILE)" if os.environ.get("AWS_PROFILE") == name else ""
+        return VpcdrawError(f"the AWS profile '{name}'{given} is not in {' or '.join(files.values())}; {hint}")
+    if isinstance(error, failed.ConfigParseError):
+        path = str(error.kwargs.get("path"))
+        variable = next((v for v, f in files.items() if os.path.expanduser(f) == path), "AWS_CONFIG_FILE")
+        cause = error.kwargs.get("error")
+        line = getattr(cause, "lineno", None) or next(iter(getattr(cause, "errors", [])), (None,))[0]
+        where = f" (line {line})" if line else ""
+        return VpcdrawError(f"the AWS configuration file {path} cannot be parsed{where}; fix it, or point "
+                            f"{variable} at another file")
+    return VpcdrawError(f"{operation}: {error}" if operation else str(error))
+
+
+def _check_region(session: Any, region: str) -> None:
+    """Refuse a region AWS does not have before any call (its endpoint's name would not resolve)."""
+    import botocore
+
+    known = sorted({r for p in session.get_available_partitions() for r in session.get_available_regions("ec2", p)})
+    if region in known:
+        return
+    close = difflib.get_close_matches(region, known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else "AWS's regions are named like us-east-1 and ap-northeast-2"
+    raise VpcdrawError(f"AWS has no region '{region}' (as far as botocore {botocore.__version__} knows); {hint}")
+
+
+def _unreachable_is_final(caught_exception: Exception | None = None, **_: Any) -> None:
+    """botocore's `needs-retry` hook: an endpoint that refuses, does not resolve or does not accept in time is
+    reported at once; standard mode would retry it MAX_ATTEMPTS times. Throttling and 5xx still retry."""
+    import botocore.exceptions as failed
+
+    if isinstance(caught_exception, failed.EndpointConnectionError | failed.ConnectTimeoutError
+                  | failed.ProxyConnectionError):
+        raise caught_exception
+
+
+def _refuse_foreign_answer(url: str, overridden: bool, response_dict: dict[str, Any], operation_model: Any,
+                           **_: Any) -> None:
+    """botocore's `before-parse` hook: stop at an answer no AWS service gives. Parsed, a web page's 200 reads
+    as "nothing there", which plan would take for an empty account."""
+    status, body = response_dict["status_code"], response_dict.get("body")
+    if not isinstance(body, bytes):
+        return
+    start = body.lstrip()[:20].lower()
+    if status >= 500:  # a front end's 5xx page, retried like AWS's own: botocore knows only those starting "<html>"
+        if start.startswith(b"<!doctype"):
+            response_dict["body"] = b""
+        return
+    if start.startswith((b"<!doctype", b"<html")):
+        what = "a web page"
+    elif not start and operation_model.metadata.get("protocol") in ("ec2", "query"):
+        what = "an empty body"
+    else:
+        return
+    hint = "is it an AWS endpoint?" if overridden else "is a proxy in the way?"
+    raise VpcdrawError(f"{url} answered {operation_model.name} with {what} (HTTP {status}), which is not AWS; {hint}")
 
 
 class Service:
     """A client of another AWS service, called by operation name like `Ec2.call`."""
 
     def __init__(self, ec2: Ec2, name: str) -> None:
-        from botocore.config import Config
-
         self._ec2 = ec2
-        self.client = ec2.session.client(name, endpoint_url=ec2.endpoint,
-                                         config=Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}))
+        self.client = ec2._client(name, ec2._retrying)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call an operation by its API name, errors as AwsError."""

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.words import plural
 
+from .colour import paint
 from .common import detail_option, load_valid, resolve_my_ip
 
 if TYPE_CHECKING:
@@ -144,11 +146,10 @@ def _lint(args: argparse.Namespace) -> int:
                           "skipped": skipped}, indent=2))
     else:
         for finding in findings:
-            print(finding)
+            print(paint(str(finding), finding.severity))
         left_out = f" ({', '.join(skipped)} skipped)" if skipped else ""
         soft = "; --soft-fail: exit 0" if failing and args.soft_fail else ""
-        count = f"{len(findings)} finding{'' if len(findings) == 1 else 's'}"
-        print(f"{count}, {len(failing)} at or above {args.fail_on}{left_out}{soft}")
+        print(f"{plural(len(findings), 'finding')}, {len(failing)} at or above {args.fail_on}{left_out}{soft}")
     return 2 if failing and not args.soft_fail else 0
 
 
@@ -174,7 +175,8 @@ def _grade(args: argparse.Namespace) -> int:
     else:
         print(f"{result.rubric}: {topology.description}")
         for item in result.items:
-            print(f"  [{'PASS' if item.passed else 'FAIL'}] {item.ko} / {item.en}")
+            mark = paint("PASS", "pass") if item.passed else paint("FAIL", "fail")
+            print(f"  [{mark}] {item.ko} / {item.en}")
             print(f"         {item.evidence}")
         print(f"Score: {passed}/{total}")
     return 0 if passed == total else 2
@@ -204,7 +206,7 @@ def _reach(args: argparse.Namespace) -> int:
         print(json.dumps({"reachable": reachable, "answers": [a.to_json() for a in answers]}, indent=2))
         return 0 if reachable else 2
     for answer in answers:
-        verdict = "reachable" if answer.reachable else "UNREACHABLE"
+        verdict = paint("reachable", "pass") if answer.reachable else paint("UNREACHABLE", "fail")
         print(f"{answer.source} -> {answer.target} on {answer.port}: {verdict}")
         if answer.reachable:
             print("  " + "\n  -> ".join(answer.path))

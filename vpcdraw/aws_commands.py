@@ -358,7 +358,10 @@ def reader(region: str | None, profile: str | None, use_local: bool) -> Any:
     from vpcdraw.deploy.aws import Ec2, configuration
     from vpcdraw.deploy.workflow import wants_local
 
-    region = region or configuration(profile).region or (LOCAL_REGION if wants_local(use_local) else None)
+    configured = configuration(profile)
+    if configured.problem:  # an unknown profile, before asking for a region it might have named
+        raise VpcdrawError(configured.problem)
+    region = region or configured.region or (LOCAL_REGION if wants_local(use_local) else None)
     if not region:
         raise VpcdrawError("which region? give --region or set AWS_REGION")
     if wants_local(use_local):

@@ -25,7 +25,7 @@ def checks(profile: str | None = None) -> list[Check]:
                   f"{INSTALL_FONT}"))
     aws = configuration(profile)
     if aws.problem:
-        found.append((False, False, f"AWS configuration: {aws.problem}; fix the profile or unset AWS_PROFILE"))
+        found.append((False, False, f"AWS configuration: {aws.problem}"))
         return found
     found.append((aws.credentials is not None, False,
                   f"AWS credentials: from {aws.credentials}" if aws.credentials else

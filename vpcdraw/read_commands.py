@@ -11,6 +11,7 @@ from typing import Any
 from vpcdraw.topology.errors import VpcdrawError
 
 from .aws_commands import file_and_aws_options, reader, session
+from .colour import paint
 from .common import detail_option, resolve_my_ip
 from .overlays import drift_overlay
 
@@ -61,7 +62,8 @@ def _diff(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found.to_json(), indent=2, ensure_ascii=False, default=str))
         return 0 if found.in_sync else 2
-    print(f"Topology '{topology.name}' against the live VPC: {'in sync' if found.in_sync else 'DRIFT'}")
+    verdict = paint("in sync", "pass") if found.in_sync else paint("DRIFT", "fail")
+    print(f"Topology '{topology.name}' against the live VPC: {verdict}")
     for owner, lines in _by_resource(found).items():
         print(f"  {owner}:")
         for line in lines:

@@ -108,3 +108,16 @@ def test_general_options_go_after_the_command_too(cli, example_file):
     assert before.code == 1 and before.err == after.err
     assert cli("check", source, "--debug").code == 0
     assert cli("--no-exec", "check", source, "--debug").code == 1  # one after the command keeps the one before
+
+
+def test_pass_fail_and_severities_are_painted_at_a_terminal(cli, aws, example_file):
+    source = example_file("assignment")
+    source.write_text(source.read_text().replace('.ingress("tcp/22", my_ip,', '.ingress("tcp/22", anywhere,'))
+    env = {**os.environ, "TERM": "xterm"}
+    env.pop("NO_COLOR", None)
+    linted = _run(["lint", str(source)], env, terminal=True)
+    assert f"{ESCAPE}31m[high] VD001 " in linted
+    assert cli("apply", source, "--allow", "VD001").code == 0
+    graded = _run(["grade", "--region", "ap-northeast-2"], env, terminal=True)
+    assert f"[{ESCAPE}32mPASS{ESCAPE}0m]" in graded and f"[{ESCAPE}31mFAIL{ESCAPE}0m]" in graded
+    assert ESCAPE not in _run(["grade", "--region", "ap-northeast-2"], env, terminal=False)
