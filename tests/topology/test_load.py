@@ -117,3 +117,16 @@ def test_a_script_that_loads_at_top_level_with_threads_runs_once(tmp_path, examp
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, check=False)
     assert (done.returncode, done.stdout) == (0, "assignment\n"), done.stderr
     assert marker.read_text() == "ran\n"  # no child process ran the caller's main script again
+
+
+def test_a_folder_a_device_and_nul_bytes_are_named_for_what_they_are(tmp_path):
+    """Before: `/dev/null: no such file`, a folder the same, and `line None: syntax error` for a NUL byte."""
+    with pytest.raises(LoadError, match="is a folder; give the topology file in it"):
+        load(tmp_path)
+    with pytest.raises(LoadError, match=r"^/dev/null is not a regular file \(a device or a pipe\)"):
+        load("/dev/null")
+    nul = tmp_path / "nul.py"
+    nul.write_bytes(b"x = 1\x00\n")
+    with pytest.raises(LoadError) as raised:
+        load(nul)
+    assert str(raised.value) == f"{nul}: syntax error: source code string cannot contain null bytes"

@@ -41,7 +41,7 @@ def test_one_is_singular(cli, aws, small, tmp_path):
     """Before: `Destroyed 1 resources.`, `(1 VPC, 2 subnets, 1 security groups)`."""
     from vpcdraw.topology.serialize import to_json
 
-    builder, vpc = small()
+    builder, _ = small()
     source = tmp_path / "small.json"
     source.write_text(to_json(builder.build()))
     assert "(1 VPC, 2 subnets, 1 security group)" in cli("check", source).out
