@@ -21,8 +21,8 @@ from vpcdraw.topology.graph import Resource
 from .aws import AwsError, Ec2
 from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification
 
-EVENTUAL_CONSISTENCY_TRIES = 8
-DEPENDENCY_WAIT_S = 120.0
+SETTLE_S = 20.0  # eventual consistency: AWS documents seconds
+DEPENDENCY_WAIT_S = 120.0  # a deleted instance or NAT lets go of its subnet and groups within minutes
 WAIT_POLL_S = 2.0
 AWAIT_S = 900.0  # how long a create that started early waits for the resource it needs (a VPC takes seconds)
 NOTICE_S = 20.0  # how often a long wait says it is still waiting
@@ -128,28 +128,27 @@ class Context:
         return look
 
 
-def settled(call: Callable[[], Any], codes: tuple[str, ...] = (), tries: int = EVENTUAL_CONSISTENCY_TRIES) -> Any:
-    """Run `call`, retrying AWS's eventual-consistency `Invalid*.NotFound` right after a create (and `codes`)."""
-    for attempt in range(tries):
-        try:
-            return call()
-        except AwsError as error:
-            retry = (error.code.startswith("Invalid") and error.code.endswith("NotFound")) or error.code in codes
-            if not retry or attempt == tries - 1:
-                raise
-            time.sleep(min(5.0, 0.25 * 2**attempt))
-    return None
+def settled(call: Callable[[], Any], codes: tuple[str, ...] = ()) -> Any:
+    """Run `call`, retrying AWS's eventual consistency right after a create: `Invalid*.NotFound` (and `codes`)."""
+    return _until_it_passes(call, lambda code: (code.startswith("Invalid") and code.endswith("NotFound"))
+                            or code in codes, SETTLE_S)
 
 
 def patiently(call: Callable[[], Any]) -> Any:
-    """Retry `DependencyViolation` (what still uses the resource is going away) for a bounded time."""
-    deadline = time.monotonic() + DEPENDENCY_WAIT_S
-    delay = 0.5
+    """Run `call`, retrying `DependencyViolation` (what still uses the resource is going away)."""
+    return _until_it_passes(call, lambda code: code == "DependencyViolation", DEPENDENCY_WAIT_S)
+
+
+def _until_it_passes(call: Callable[[], Any], passing: Callable[[str], bool], budget: float) -> Any:
+    """The one retry loop for what AWS documents as passing: `call` again after an error whose code is
+    `passing`, backing off from 0.25 s to 10 s, until `budget` seconds are spent; then the error stands."""
+    deadline = time.monotonic() + budget
+    delay = 0.25
     while True:
         try:
             return call()
         except AwsError as error:
-            if error.code != "DependencyViolation" or time.monotonic() > deadline:
+            if not passing(error.code) or time.monotonic() + delay > deadline:
                 raise
             time.sleep(delay)
             delay = min(10.0, delay * 2)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.files import write
 from vpcdraw.topology.model import Topology
 from vpcdraw.topology.serialize import from_dict, to_dict
 from vpcdraw.topology.words import plural
@@ -51,10 +52,7 @@ def save(path: Path, made: Plan, topology: Topology, my_ip: str | None, adopt: b
     """Write the plan to `path`, refusing to overwrite the topology file itself."""
     document = {"format": FORMAT, "topology": to_dict(topology), "my_ip": my_ip, "adopt": adopt, "vpc_id": vpc_id,
                 "actions": [a.to_json() for a in made.actions], "ids": _acted_on(made)}
-    try:
-        path.write_text(json.dumps(document, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
-    except OSError as error:
-        raise VpcdrawError(f"cannot write the plan to {path}: {error.strerror or error}") from None
+    write(path, json.dumps(document, indent=1, ensure_ascii=False, default=str) + "\n", "the plan")
 
 
 def is_saved(path: Path) -> bool:

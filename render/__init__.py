@@ -8,6 +8,7 @@ from pathlib import Path
 
 from vpcdraw.topology.admin_ip import normalise
 from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.files import write
 from vpcdraw.topology.model import Topology
 
 from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_hangul
@@ -60,15 +61,11 @@ def render(topology: Topology, out: str | Path, my_ip: str | None = None, overla
     is how subnets are drawn (see `layout`)."""
     path = Path(out)
     fmt = output_format(path)
-    if fmt == "png" and not path.suffix:
+    if fmt == "png" and not path.suffix and not path.is_dir():
         path = path.with_suffix(".png")
     source, warnings = dot_source(topology, my_ip, overlay, detail)
     data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    except OSError as error:
-        raise RenderError(f"{path}: cannot write the drawing ({error.strerror})") from None
+    write(path, data, "the drawing")
     return Drawing(source, path, warnings)
 
 

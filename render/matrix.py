@@ -5,6 +5,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+from vpcdraw.topology.files import write
+
 
 def draw_matrix(title: str, sources: list[str], targets: list[str], cells: dict[tuple[str, str], list[str]],
                 out: Path) -> Path:
@@ -26,5 +28,4 @@ def draw_matrix(title: str, sources: list[str], targets: list[str], cells: dict[
            f'node [shape=plaintext fontname="{font}"] '
            f'm [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6">{"".join(rows)}</TABLE>>] }}\n')
     fmt = output_format(out)
-    out.write_bytes(dot.encode() if fmt == "dot" else rasterise(dot, fmt))
-    return out
+    return write(out, dot.encode() if fmt == "dot" else rasterise(dot, fmt), "the matrix")

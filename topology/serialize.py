@@ -41,9 +41,16 @@ def from_json(text: str) -> Topology:
     """Read a topology from JSON text."""
     try:
         data = json.loads(text)
+        return from_dict(data)
     except json.JSONDecodeError as error:
         raise LoadError(f"not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}") from None
-    return from_dict(data)
+    except RecursionError:  # Python's JSON reader recurses per level: a topology is a few levels deep
+        raise LoadError("not a topology: its JSON is nested deeper than Python can read") from None
+    except ValueError as error:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        if "digits" not in str(error):
+            raise
+        raise LoadError("not a topology: it holds a number of more than 4,300 digits, which Python does not read "
+                        "from text") from None
 
 
 def type_problems(value: Any, hint: Any = Topology, path: str = "topology") -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from vpcdraw.topology.errors import InvalidTopology, VpcdrawError
+from vpcdraw.topology.files import write
 from vpcdraw.topology.words import plural
 
 from . import __version__, colour, common
@@ -302,10 +303,7 @@ def _export(args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.write(text)
     else:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise VpcdrawError(f"{args.output}: cannot write ({error.strerror})") from None
+        write(args.output, text, "the export")
         print(f"wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.files import write
 
 from .aws_commands import file_and_aws_options, reader, session
 from .colour import paint
@@ -104,10 +105,7 @@ def _import(args: argparse.Namespace) -> int:
     header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."
     text = to_json(topology) if args.output and args.output.suffix == ".json" else to_python(topology, header)
     if args.output:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as error:
-            raise VpcdrawError(f"{args.output}: cannot write ({error.strerror})") from None
+        write(args.output, text, "the imported topology")
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -250,3 +250,21 @@ def test_secrets_never_show_in_output(cli, example_file, aws_env, monkeypatch):
                cli("destroy", source)]
     assert [r.code for r in outputs] == [0, 0, 0, 0, 0]
     assert all(secret not in r.out + r.err for r in outputs)
+
+
+@pytest.mark.parametrize(("command", "what"), [
+    (["render", "{source}", "-o"], "the drawing"),
+    (["export", "{source}", "-o"], "the export"),
+    (["reach", "{source}", "--matrix", "-o"], "the matrix"),  # before: exit 70, NotADirectoryError
+])
+def test_an_output_under_a_file_or_on_a_folder_is_one_sentence(cli, example_file, tmp_path, monkeypatch, command,
+                                                               what):
+    monkeypatch.setenv("VPCDRAW_MY_IP", "203.0.113.10")
+    argv = [part.format(source=example_file("assignment")) for part in command]
+    (tmp_path / "taken").write_text("a file, not a folder")
+    under = cli(*argv, tmp_path / "taken" / "out.png")
+    assert under.code == 1 and under.err.endswith(
+        f"cannot write {what}: {tmp_path / 'taken'} is a file, not a folder\n"), under.err
+    folder = cli(*argv, tmp_path)
+    assert folder.code == 1 and folder.err.endswith(f"cannot write {what}: it is a folder; give a file name\n"), \
+        folder.err

@@ -38,6 +38,8 @@ CORPUS = {
                "    v.subnet(f's{i}', f'10.{i // 4096}.{(i // 16) % 256}.{(i % 16) * 16}/28', az='a', tier='private')\n"
                "topology = t.build()\n",
     "bytes.json": "\udcff",
+    "deep.json": "[" * 100_000 + "]" * 100_000,  # before: exit 70, RecursionError in json.loads
+    "digits.json": '{"name": ' + "9" * 5000 + "}",  # before: exit 70, Python's 4,300-digit limit
 }
 
 
