@@ -85,6 +85,7 @@ def _timeout() -> float:
 
 def _run(file: Path, timeout: float) -> Topology:
     """Run the file in a child process and read back what it built."""
+    _refuse_nul(file)
     _refuse_old_imports(file)
     read_end, write_end = os.pipe()
     try:
@@ -187,6 +188,15 @@ def _message(error: BaseException) -> str:
         return shown(str(error))
     except BaseException:  # an exception whose __str__ fails still gets its type named
         return "(its message cannot be shown)"
+
+
+def _refuse_nul(file: Path) -> None:
+    """A NUL byte is no Python source (Python 3.11 says so as a SyntaxError or a ValueError, by release)."""
+    with contextlib.suppress(OSError):  # unreadable: the child says so
+        data = file.read_bytes()
+        if b"\0" in data:
+            line = data[:data.index(b"\0")].count(b"\n") + 1
+            raise LoadError(f"{file} line {line}: a NUL byte, which Python source cannot hold; is it a text file?")
 
 
 def _refuse_old_imports(file: Path) -> None:

@@ -1,7 +1,8 @@
 """Colour for people at a terminal: create green, change yellow, delete red, PASS / FAIL, severities.
 
 Only when standard output is a terminal, and never with `NO_COLOR` set (https://no-color.org: "when present
-and not an empty string") or `--no-color`: pipes, files and CI logs get plain text.
+and not an empty string") or `--no-color`: pipes, files and CI logs get plain text. `FORCE_COLOR` (set and not
+empty) paints a pipe too, for CI logs that show colour; `NO_COLOR` and `--no-color` still win.
 """
 
 from __future__ import annotations
@@ -19,8 +20,12 @@ _enabled = False
 def setup(stream: TextIO, no_color: bool) -> None:
     """Decide once, at start, whether this run paints its output."""
     global _enabled
-    _enabled = not no_color and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb" and (
-        stream.isatty())
+    if no_color or os.environ.get("NO_COLOR"):
+        _enabled = False
+    elif os.environ.get("FORCE_COLOR"):
+        _enabled = True
+    else:
+        _enabled = os.environ.get("TERM") != "dumb" and stream.isatty()
 
 
 def paint(text: str, tone: str) -> str:

@@ -129,4 +129,4 @@ def test_a_folder_a_device_and_nul_bytes_are_named_for_what_they_are(tmp_path):
     nul.write_bytes(b"x = 1\x00\n")
     with pytest.raises(LoadError) as raised:
         load(nul)
-    assert str(raised.value) == f"{nul}: syntax error: source code string cannot contain null bytes"
+    assert str(raised.value) == f"{nul} line 1: a NUL byte, which Python source cannot hold; is it a text file?"
