@@ -25,6 +25,7 @@ from . import __version__, colour, common
 from .analysis_commands import add_analysis_commands, rule_id
 from .aws_commands import add_commands
 from .common import detail_option, load_valid, resolve_my_ip
+from .post_command import add_post_command
 from .read_commands import add_read_commands
 
 EPILOG = """\
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.set_defaults(run=_doctor)
     add_commands(commands)
     add_read_commands(commands)
+    add_post_command(commands)
     add_analysis_commands(commands)
     for command in _subparsers(parser):
         _general_options(command, argparse.SUPPRESS)  # `vpcdraw check --no-exec f.py` as well as before it
