@@ -132,11 +132,14 @@ def diff_figures() -> list[tuple[str, str, str]]:
 def main() -> int:
     sys.path.insert(0, str(ROOT))
     from bench.apply_bench import LATENCY_S, measure
+    from bench.roster_bench import STUDENTS
+    from bench.roster_bench import measure as measure_roster
 
     figures = render_figures()
     large = large_figures()
     diffs = diff_figures() + plan_figures()
     applies = measure()
+    rosters = measure_roster()
     lines = [
         "# Benchmarks",
         "",
@@ -165,6 +168,13 @@ def main() -> int:
         "| what | measured | against the target |",
         "|---|---|---|",
         *[f"| {name} | {value} | {ratio} |" for name, value, ratio in applies],
+        "",
+        f"## Grade a class (`grade --roster`: {STUDENTS} moto accounts behind a {LATENCY_S * 1000:.0f} ms round trip, "
+        "`bench/roster_bench.py`)",
+        "",
+        "| what | measured | against the target |",
+        "|---|---|---|",
+        *[f"| {name} | {value} | {ratio} |" for name, value, ratio in rosters],
         "",
         (ROOT / "bench" / "notes.md").read_text(encoding="utf-8"),
     ]

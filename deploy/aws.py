@@ -11,6 +11,7 @@ import functools
 import ipaddress
 import os
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,12 @@ THROTTLING = {"RequestLimitExceeded", "Throttling", "ThrottlingException", "Requ
               "TooManyRequestsException"}
 MAX_ATTEMPTS = 10
 CONNECT_TIMEOUT = 3  # seconds: AWS and a local endpoint accept within milliseconds; a dead address never does
+ROLE_SESSION_NAME = "vpcdraw-reviewer"  # what the student's CloudTrail shows for the reviewer's reads
+READ_ONLY_PREFIXES = ("Describe", "Get", "List")  # with AssumeRole, all an assumed reviewer role may call
+# STS AssumeRole: ExternalId is 2-1224 characters of [\w+=,.@:/-] (AWS STS API reference, AssumeRole).
+_EXTERNAL_ID = re.compile(r"[\w+=,.@:/-]{2,1224}", re.ASCII)
+# An IAM role's ARN: arn:<partition>:iam::<12 digits>:role/<path/><name>, the name 1-64 of [\w+=,.@-].
+_ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/(?:[!-~]+/)?[\w+=,.@-]{1,64}", re.ASCII)
 
 
 class AwsError(VpcdrawError):
@@ -109,24 +116,80 @@ def is_local(endpoint: str | None) -> bool:
         return False
 
 
+def shown(text: str) -> str:
+    """`text` as a message can quote it: control characters escaped.
+
+    >>> shown("a\\nb")
+    'a\\\\nb'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def check_external_id(external_id: str) -> None:
+    """VpcdrawError in one sentence unless STS accepts `external_id` (checked before any call).
+
+    >>> check_external_id("course-2026")
+    >>> check_external_id("x")
+    Traceback (most recent call last):
+    ...
+    vpcdraw.topology.errors.VpcdrawError: external id 'x' must be 2-1224 ASCII letters, digits and +=,.@:/_-
+    """
+    if not _EXTERNAL_ID.fullmatch(external_id):
+        raise VpcdrawError(f"external id '{shown(external_id)}' must be 2-1224 ASCII letters, digits and +=,.@:/_-")
+
+
+def check_role_arn(role_arn: str) -> None:
+    """VpcdrawError in one sentence unless `role_arn` is an IAM role's ARN (checked before any call).
+
+    >>> check_role_arn("arn:aws:iam::123456789012:role/vpcdraw-reviewer")
+    >>> check_role_arn("vpcdraw-reviewer")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    vpcdraw.topology.errors.VpcdrawError: --role-arn 'vpcdraw-reviewer' is not an IAM role's ARN such as ...
+    """
+    if not _ROLE_ARN.fullmatch(role_arn):
+        raise VpcdrawError(f"--role-arn '{shown(role_arn)}' is not an IAM role's ARN such as "
+                           f"arn:aws:iam::123456789012:role/{ROLE_SESSION_NAME}")
+
+
+def is_read(operation: str) -> bool:
+    """Whether an API operation only reads (all that an assumed reviewer role may call).
+
+    >>> is_read("DescribeVpcs"), is_read("AssumeRole"), is_read("CreateVpc")
+    (True, True, False)
+    """
+    return operation.startswith(READ_ONLY_PREFIXES) or operation == "AssumeRole"
+
+
 class Ec2:
     """An EC2 client for one region: calls by operation name, pagination, and safe creates.
 
     botocore retries throttling and server errors in standard mode. Creates that take no ClientToken go
     through `create_once`, which never re-sends blindly after a lost response: it looks first.
+    With `role_arn` the credentials (of `profile`, or the standard configuration) assume that role through
+    STS, and the client is read-only by construction: every operation but Describe*, Get* and List* is
+    refused before it is sent.
     """
 
     def __init__(self, region: str, *, profile: str | None = None, endpoint: str | None = None,
-                 local_server: bool = False) -> None:
+                 local_server: bool = False, role_arn: str | None = None, external_id: str | None = None) -> None:
         import boto3
         import botocore.exceptions
         from botocore.config import Config
 
+        if role_arn is not None:
+            check_role_arn(role_arn)
+        if external_id is not None:
+            if role_arn is None:
+                raise VpcdrawError("--external-id goes with --role-arn: it is what that role's trust policy asks "
+                                   "of whoever assumes it")
+            check_external_id(external_id)
         configured = configuration(profile)
         if configured.problem:
             raise VpcdrawError(configured.problem)
         self.endpoint = endpoint or configured.endpoint
-        self.region = region
+        self.region, self.profile, self.local_server = region, profile, local_server
+        self.role_arn: str | None = None  # set once the role is assumed: from then on, reads only
         credentials: dict[str, str] = {}
         # vpcdraw's own local AWS never sees real credentials; another local endpoint gets them only if set
         if local_server or (is_local(self.endpoint) and configured.credentials is None):
@@ -134,13 +197,15 @@ class Ec2:
         timeouts = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": 60, "max_pool_connections": 32}
         retrying = Config(retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS}, **timeouts)
         single = Config(retries={"mode": "standard", "total_max_attempts": 1}, **timeouts)
-        self._retrying = retrying
+        self._retrying, self._single_shot = retrying, single
         try:
-            self.session = boto3.session.Session(profile_name=profile, region_name=region, **credentials)
-            _check_region(self.session, region)  # moto, the local AWS, also serves only these (else: HTTP 500)
+            self.session = boto3.session.Session(botocore_session=_botocore_session(), profile_name=profile,
+                                                 region_name=region, **credentials)
+            _check_region(region)  # moto, the local AWS, also serves only these (else: HTTP 500)
+            if role_arn is not None:
+                self.session = self._assumed(role_arn, external_id)
+                self.role_arn = role_arn
             self.client = self._client("ec2", retrying)
-            self._single = self._client("ec2", single)
-            self._sts = self._client("sts", retrying)
         except botocore.exceptions.BotoCoreError as error:
             raise _explained(error, region=region, endpoint=self.endpoint) from None
         self._parameters: dict[str, str] = {}  # read once per client: every instance of an apply uses one AMI
@@ -155,7 +220,57 @@ class Ec2:
         client.meta.events.register_first("needs-retry", _unreachable_is_final)
         client.meta.events.register("before-parse", functools.partial(
             _refuse_foreign_answer, client.meta.endpoint_url, self.endpoint is not None))
+        if self.role_arn is not None:  # every client of the role's session, whoever calls it and how
+            client.meta.events.register("before-call", lambda model, **_: self._refuse_write(model.name))
         return client
+
+    def _assumed(self, role_arn: str, external_id: str | None) -> Any:
+        """A boto3 session on the role's credentials: assumed now, so that a refusal is one sentence before
+        anything is read, and again by botocore when they are about to expire."""
+        import boto3
+        import botocore.credentials
+        import botocore.session
+
+        sts = self._client("sts", self._retrying)
+        asked = {"RoleArn": role_arn, "RoleSessionName": ROLE_SESSION_NAME}
+        if external_id is not None:
+            asked["ExternalId"] = external_id
+
+        def assume() -> dict[str, str]:
+            try:
+                given = self._translate("AssumeRole", lambda: sts.assume_role(**asked))["Credentials"]
+            except AwsError as error:
+                raise _not_assumed(error, role_arn, external_id) from None
+            return {"access_key": given["AccessKeyId"], "secret_key": given["SecretAccessKey"],
+                    "token": given["SessionToken"], "expiry_time": given["Expiration"].isoformat()}
+
+        credentials = botocore.credentials.RefreshableCredentials.create_from_metadata(
+            assume(), assume, "assume-role")
+        core = botocore.session.Session(profile=self.profile)
+        core.register_component("credential_provider", botocore.credentials.CredentialResolver(
+            [_Given(credentials)]))
+        return boto3.session.Session(botocore_session=core, region_name=self.region)
+
+    def assuming(self, role_arn: str | None, external_id: str | None = None) -> Ec2:
+        """The same region, profile and endpoint, through the read-only role `role_arn` (an external id
+        without a role is refused)."""
+        return Ec2(self.region, profile=self.profile, endpoint=self.endpoint, local_server=self.local_server,
+                   role_arn=role_arn, external_id=external_id)
+
+    def _refuse_write(self, operation: str) -> None:
+        """Refuse, before it is sent, an operation that is not a read on a client of an assumed role."""
+        if self.role_arn is not None and not is_read(operation):
+            raise VpcdrawError(f"{operation} would change the account, and vpcdraw only reads through the "
+                               f"reviewer role {self.role_arn}")
+
+    @functools.cached_property
+    def _single(self) -> Any:
+        """The EC2 client that sends a create once (`create_once`): made when first needed."""
+        return self._client("ec2", self._single_shot)
+
+    @functools.cached_property
+    def _sts(self) -> Any:
+        return self._client("sts", self._retrying)
 
     @property
     def local(self) -> bool:
@@ -188,6 +303,7 @@ class Ec2:
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
         """Call an EC2 operation by its API name (`CreateSubnet`) with botocore's retries."""
+        self._refuse_write(operation)
         method = getattr(self.client, _snake(operation))
         if not operation.startswith(("Describe", "Get")):
             with self._lock:
@@ -214,6 +330,7 @@ class Ec2:
         Throttled calls (not executed) are retried; after a lost response, `find` looks for what the call
         may have made (by tag) and its id is returned instead of calling again.
         """
+        self._refuse_write(operation)
         method = getattr(self._single, _snake(operation))
         for attempt in range(MAX_ATTEMPTS):
             with self._lock:
@@ -294,11 +411,69 @@ def _explained(error: Exception, operation: str = "", region: str | None = None,
     return VpcdrawError(f"{operation}: {error}" if operation else str(error))
 
 
-def _check_region(session: Any, region: str) -> None:
+class _Given:
+    """A botocore credential provider that gives credentials already made (those of an assumed role)."""
+
+    METHOD = "assume-role"
+    CANONICAL_NAME = None
+
+    def __init__(self, credentials: Any) -> None:
+        self._credentials = credentials
+
+    def load(self) -> Any:
+        return self._credentials
+
+
+def _not_assumed(error: AwsError, role_arn: str, external_id: str | None) -> VpcdrawError:
+    """Why AssumeRole failed, in one sentence: AWS answers AccessDenied for a missing role, a trust policy
+    that does not name the caller's account, and a wrong or missing external id alike."""
+    if error.code != "AccessDenied":
+        return error
+    given = "the external id given does not match" if external_id else "it asks for an external id (--external-id)"
+    return VpcdrawError(f"AWS would not let these credentials assume the role {role_arn} (AccessDenied): the role "
+                        f"does not exist, its trust policy does not name your account, or {given}; the student's "
+                        "`vpcdraw account reviewer --trust-account YOUR_ACCOUNT_ID` makes it so")
+
+
+def _botocore_session() -> Any:
+    """A botocore session that shares this process's data loader: the service models are read and decoded once,
+    not once per account (a class of thirty accounts makes thirty sessions)."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    session.register_component("data_loader", _loader())
+    return session
+
+
+class _SearchPaths(list[str]):
+    """Where the shared loader finds models: boto3 appends its data path once per session, and once is enough."""
+
+    def append(self, path: str) -> None:
+        if path not in self:
+            super().append(path)
+
+
+@functools.cache
+def _loader() -> Any:
+    """The one botocore data loader of this process, as botocore's create_loader makes it (AWS_DATA_PATH too)."""
+    from botocore.loaders import Loader
+
+    extra = [os.path.expanduser(p) for p in os.environ.get("AWS_DATA_PATH", "").split(os.pathsep) if p]
+    return Loader(extra_search_paths=_SearchPaths(extra))
+
+
+@functools.cache
+def _regions() -> frozenset[str]:
+    """Every region botocore's endpoint data names for EC2, in every partition: read once per process."""
+    session = _botocore_session()
+    return frozenset(r for p in session.get_available_partitions() for r in session.get_available_regions("ec2", p))
+
+
+def _check_region(region: str) -> None:
     """Refuse a region AWS does not have before any call (its endpoint's name would not resolve)."""
     import botocore
 
-    known = sorted({r for p in session.get_available_partitions() for r in session.get_available_regions("ec2", p)})
+    known = sorted(_regions())
     if region in known:
         return
     close = difflib.get_close_matches(region, known, n=1)
@@ -346,7 +521,8 @@ class Service:
         self.client = ec2._client(name, ec2._retrying)
 
     def call(self, operation: str, **params: Any) -> dict[str, Any]:
-        """Call an operation by its API name, errors as AwsError."""
+        """Call an operation by its API name, errors as AwsError (and only reads through an assumed role)."""
+        self._ec2._refuse_write(operation)
         method = getattr(self.client, _snake(operation))
         return dict(self._ec2._translate(operation, lambda: method(**params)))
 

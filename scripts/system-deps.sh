@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what vpcdraw needs from the operating system, only when it is missing:
-# Graphviz's dot, a font with Hangul glyphs, fontconfig, and Python's venv module.
+# Graphviz's dot, a font with Hangul glyphs, fontconfig, Python's venv module, and a headless Chromium
+# (for the test that shows the class gallery in a browser; it skips without one).
 set -eu
 
 need=""
@@ -10,6 +11,14 @@ if ! command -v fc-list >/dev/null 2>&1 || [ -z "$(fc-list :lang=ko family 2>/de
   need="$need fonts-nanum"
 fi
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need="$need python3-venv"
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-headless-shell >/dev/null 2>&1 \
+   && ! command -v chromium-browser >/dev/null 2>&1; then
+  # Debian's headless-only build (bookworm and later): /usr/bin/chromium-headless-shell, no desktop dependencies.
+  # Elsewhere apt may not know it; the gallery test then skips, so its absence does not stop the install.
+  if command -v apt-cache >/dev/null 2>&1 && apt-cache show chromium-headless-shell >/dev/null 2>&1; then
+    need="$need chromium-headless-shell"
+  fi
+fi
 
 [ -z "$need" ] && exit 0
 

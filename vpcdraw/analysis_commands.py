@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.words import plural
 
+from .aws_commands import role_options
 from .colour import paint
 from .common import detail_option, load_valid, resolve_my_ip
+from .roster_command import add_roster_options, run_roster
 
 if TYPE_CHECKING:
     from vpcdraw.topology.model import Topology
@@ -36,6 +38,7 @@ def add_analysis_commands(commands: Any) -> None:
     lint.add_argument("--region", help="with --vpc-id: the region (default: the standard AWS configuration)")
     lint.add_argument("--profile", help="with --vpc-id: the AWS profile")
     lint.add_argument("--local", action="store_true", help="with --vpc-id: the embedded local AWS")
+    role_options(lint, "with --vpc-id: ")
     lint.add_argument("--fail-on", choices=("info", "low", "medium", "high"), default="medium",
                       help="the severity that fails (default medium)")
     lint.add_argument("--skip", action="extend", type=rule_list, default=[], metavar="RULE,...",
@@ -65,6 +68,8 @@ def add_analysis_commands(commands: Any) -> None:
     grade.add_argument("--region", help="the region (default: the standard AWS configuration)")
     grade.add_argument("--profile", help="the AWS profile (the reviewer's)")
     grade.add_argument("--local", action="store_true", help="the embedded local AWS")
+    add_roster_options(grade)
+    role_options(grade)
     grade.set_defaults(run=_grade)
 
     reach = commands.add_parser(
@@ -87,6 +92,7 @@ def add_analysis_commands(commands: Any) -> None:
     reach.add_argument("--region", help="with --vpc-id: the region (default: the standard AWS configuration)")
     reach.add_argument("--profile", help="with --vpc-id: the AWS profile")
     reach.add_argument("--local", action="store_true", help="with --vpc-id: the embedded local AWS")
+    role_options(reach, "with --vpc-id: ")
     reach.set_defaults(run=_reach)
 
 
@@ -130,7 +136,8 @@ def _lint(args: argparse.Namespace) -> int:
     if args.vpc_id:
         from .read_commands import imported
 
-        topology = imported(args.vpc_id, args.region, args.profile, args.local).topology
+        topology = imported(args.vpc_id, args.region, args.profile, args.local, role_arn=args.role_arn,
+                            external_id=args.external_id).topology
     elif args.file:
         topology = load_valid(args.file)
     else:
@@ -154,13 +161,16 @@ def _lint(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    if args.roster:
+        return run_roster(args)
     from vpcdraw.topology.analysis.grade import grade, load_rubric
 
     from .read_commands import imported
 
     rubric = load_rubric(args.rubric)
     my_ip = resolve_my_ip(args.my_ip)  # once: `auto` asks the network, and what it says is printed
-    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip).topology
+    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
+                        external_id=args.external_id).topology
     result = grade(topology, rubric, my_ip)
     passed, total = result.score
     if args.output and result.topology is not None:
@@ -220,7 +230,8 @@ def _reach_topology(args: argparse.Namespace, my_ip: str | None) -> Topology:
     if args.vpc_id:
         from .read_commands import imported
 
-        return imported(args.vpc_id, args.region, args.profile, args.local, my_ip).topology
+        return imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
+                        external_id=args.external_id).topology
     return load_valid(Path(args.file))
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from .common import load_valid, resolve_my_ip
 
 
 def add_commands(commands: Any) -> None:
-    """Add plan, apply, destroy and local to the parser's subcommands."""
+    """Add plan, apply, destroy and local to the parser's subcommands (account is in account_commands)."""
 
     plan = commands.add_parser(
         "plan", help="show what apply would change in the account",
@@ -63,28 +62,6 @@ def add_commands(commands: Any) -> None:
     destroy.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     destroy.set_defaults(run=_destroy)
 
-    account = commands.add_parser(
-        "account", help="the course's first steps: a read-only reviewer user, a cost budget",
-        description="Prepare an AWS account as the course asks. Both steps confirm like apply (--yes skips) and "
-                    "are idempotent: a second run changes nothing and says so.")
-    steps = account.add_subparsers(dest="account_action", metavar="STEP", required=True)
-    review = steps.add_parser("reviewer", help="an IAM user with console access and AmazonVPCReadOnlyAccess",
-                              description="Create the reviewer's IAM user (console access, AmazonVPCReadOnlyAccess), "
-                                          "set the account alias, and print the sign-in URL to share. The password "
-                                          "is shown once.")
-    review.add_argument("--user", default="reviewer", help="the IAM user name (default reviewer)")
-    review.add_argument("--alias", help="the account alias, which names the sign-in URL")
-    review.add_argument("--reset-password", action="store_true",
-                        help="give the user a new console password (shown once), e.g. when the last one was lost")
-    budget = steps.add_parser("budget", help="a monthly cost budget with alerts at 80 %% and 100 %%")
-    budget.add_argument("--limit", type=float, required=True, metavar="USD", help="the monthly limit in USD")
-    budget.add_argument("--email", required=True, metavar="ADDR", help="where the alerts go")
-    for step in (review, budget):
-        step.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        step.add_argument("--local", action="store_true", help="the embedded local AWS")
-        step.add_argument("--profile", help="the AWS profile to use")
-    account.set_defaults(run=_account)
-
     local = commands.add_parser(
         "local", help="the embedded local AWS (a moto server) for trying vpcdraw without an account",
         description="Start, check or stop a local AWS on 127.0.0.1. Use it with --local on any AWS command, "
@@ -127,11 +104,24 @@ def adopt_options(parser: argparse.ArgumentParser) -> None:
 
 
 def session(args: argparse.Namespace, topology: Any = None) -> tuple[Any, Any]:
-    """The topology (the file's, unless given) and a client for its region."""
+    """The topology (the file's, unless given) and a client for its region: read-only through --role-arn when
+    the command has `role_options` and it is given."""
     from vpcdraw.deploy.workflow import connect
 
     topology = topology or load_valid(args.file)
-    return topology, connect(topology, use_local=args.local, region=args.region, profile=args.profile)
+    ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
+    role_arn, external_id = getattr(args, "role_arn", None), getattr(args, "external_id", None)
+    return topology, ec2.assuming(role_arn, external_id) if role_arn or external_id else ec2
+
+
+def role_options(parser: argparse.ArgumentParser, scope: str = "") -> None:
+    """--role-arn and --external-id, for every command that reads a live VPC: the reviewer reads a student's
+    account through the read-only role `account reviewer --trust-account` made there."""
+    parser.add_argument("--role-arn", metavar="ARN",
+                        help=f"{scope}read through this IAM role in the student's account (the one `vpcdraw account "
+                             "reviewer --trust-account` made), assumed with your own credentials (--profile, or "
+                             "the standard configuration); nothing is changed through it")
+    parser.add_argument("--external-id", metavar="TEXT", help=f"{scope}the external id the role asks for, if any")
 
 
 def allow_option(parser: argparse.ArgumentParser, text: str) -> None:
@@ -195,7 +185,7 @@ def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
               "on-demand list prices, approximate)")
 
 
-def _confirm(ec2: Any, region: str, what: str, yes: bool) -> None:
+def confirm(ec2: Any, region: str, what: str, yes: bool) -> None:
     if ec2.local or yes:
         return
     account = ec2.account()
@@ -245,7 +235,7 @@ def _apply(args: argparse.Namespace) -> int:
     _show(made, topology, ec2, wanted)
     if not made.changes:
         return 0
-    _confirm(ec2, topology.region, f"Apply {plural(len(made.actions), 'change')}", args.yes)
+    confirm(ec2, topology.region, f"Apply {plural(len(made.actions), 'change')}", args.yes)
     from vpcdraw.deploy.lock import exclusive
 
     try:
@@ -318,7 +308,7 @@ def _destroy(args: argparse.Namespace) -> int:
         print(f"  note: {reason}")
     for note in made.notes:
         print(f"  note: {note}")
-    _confirm(ec2, topology.region, f"Delete {plural(len(made.actions), 'resource')}", args.yes)
+    confirm(ec2, topology.region, f"Delete {plural(len(made.actions), 'resource')}", args.yes)
     from vpcdraw.deploy.lock import exclusive
 
     try:
@@ -353,8 +343,10 @@ def _did_not_take(left: Any, command: str) -> None:
     print(f"  run {command} again; if the same changes stay, change them by hand and report it", file=sys.stderr)
 
 
-def reader(region: str | None, profile: str | None, use_local: bool) -> Any:
-    """A client for commands that read an account without a topology file (import, lint --vpc-id)."""
+def reader(region: str | None, profile: str | None, use_local: bool, *, role_arn: str | None = None,
+           external_id: str | None = None) -> Any:
+    """A client for commands that read an account without a topology file (import, lint --vpc-id), read-only
+    through `role_arn` when given."""
     from vpcdraw.deploy.aws import Ec2, configuration
     from vpcdraw.deploy.workflow import wants_local
 
@@ -367,37 +359,9 @@ def reader(region: str | None, profile: str | None, use_local: bool) -> Any:
     if wants_local(use_local):
         from vpcdraw.deploy import local
 
-        return Ec2(region, endpoint=local.start().endpoint, local_server=True)
-    return Ec2(region, profile=profile)
-
-
-def _account(args: argparse.Namespace) -> int:
-    import math
-
-    from vpcdraw.deploy.account import budget, check_user_name, reviewer
-
-    if args.account_action == "reviewer":  # bad input is refused before any call
-        check_user_name(args.user)
-        if args.alias and not re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{1,61}[a-z0-9])", args.alias):
-            raise VpcdrawError(f"alias '{args.alias}' must be 3-63 lowercase letters, digits and inner hyphens")
-    elif not math.isfinite(args.limit) or round(args.limit, 2) <= 0 or "@" not in args.email:
-        raise VpcdrawError("budget needs a --limit above 0 (a number of USD) and an --email address")
-    ec2 = reader("us-east-1", args.profile, args.local)  # IAM and Budgets are global; their home is us-east-1
-    if args.account_action == "reviewer":
-        _confirm(ec2, "global (IAM)", f"Create or check the reviewer user '{args.user}'", args.yes)
-        def show(password: str) -> None:  # at once: a later step that fails must not lose it
-            print(f"password for {args.user} (shown once; they must change it at first sign-in): {password}",
-                  flush=True)
-
-        outcome = reviewer(ec2, args.user, args.alias, show, reset_password=args.reset_password)
-    else:
-        _confirm(ec2, "global (Budgets)", f"Create or check a ${args.limit:.2f} monthly budget", args.yes)
-        outcome = budget(ec2, args.limit, args.email)
-    for line in outcome.done or ["no changes: everything was already in place"]:
-        print(line)
-    if outcome.sign_in_url:
-        print(f"sign-in URL for the reviewer: {outcome.sign_in_url}")
-    return 0
+        return Ec2(region, endpoint=local.start().endpoint, local_server=True, role_arn=role_arn,
+                   external_id=external_id)
+    return Ec2(region, profile=profile, role_arn=role_arn, external_id=external_id)
 
 
 def _local(args: argparse.Namespace) -> int:

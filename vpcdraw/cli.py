@@ -22,6 +22,7 @@ from vpcdraw.topology.files import write
 from vpcdraw.topology.words import plural
 
 from . import __version__, colour, common
+from .account_commands import add_account_command
 from .analysis_commands import add_analysis_commands, rule_id
 from .aws_commands import add_commands
 from .common import detail_option, load_valid, resolve_my_ip
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--profile", help="the AWS profile to check (default: the standard configuration)")
     doctor.set_defaults(run=_doctor)
     add_commands(commands)
+    add_account_command(commands)
     add_read_commands(commands)
     add_post_command(commands)
     add_analysis_commands(commands)

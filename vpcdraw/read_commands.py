@@ -11,7 +11,7 @@ from typing import Any
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.files import write
 
-from .aws_commands import file_and_aws_options, reader, session
+from .aws_commands import file_and_aws_options, reader, role_options, session
 from .colour import paint
 from .common import detail_option, resolve_my_ip
 from .overlays import drift_overlay
@@ -25,6 +25,7 @@ def add_read_commands(commands: Any) -> None:
                     "tags, or its CIDR). Read-only: needs only what AmazonVPCReadOnlyAccess allows. Exit 0 in sync, "
                     "2 drift, 1 error.")
     file_and_aws_options(diff)
+    role_options(diff)
     diff.add_argument("--vpc-id", help="the VPC to check (default: found by tags, then by CIDR)")
     diff.add_argument("--json", action="store_true",
                       help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
@@ -46,6 +47,7 @@ def add_read_commands(commands: Any) -> None:
     imports.add_argument("--local", action="store_true", help="use the embedded local AWS (also VPCDRAW_LOCAL=1)")
     imports.add_argument("--region", help="the region to read (default: the standard AWS configuration)")
     imports.add_argument("--profile", help="the AWS profile to use (default: the standard configuration)")
+    role_options(imports)
     imports.set_defaults(run=_import)
 
 
@@ -77,11 +79,13 @@ def _diff(args: argparse.Namespace) -> int:
 
 
 def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool,
-             my_ip: str | None = None) -> Any:
-    """A live VPC read through the one translation (`vpcdraw.deploy.translate`); what it inferred to stderr."""
+             my_ip: str | None = None, *, role_arn: str | None = None, external_id: str | None = None) -> Any:
+    """A live VPC read through the one translation (`vpcdraw.deploy.translate`); what it inferred to stderr.
+    With `role_arn`, read through that role (read-only), assumed with the credentials of `profile`."""
     from vpcdraw.deploy.translate import read_vpc
 
-    reading = read_vpc(reader(region, profile, use_local), vpc_id, my_ip)
+    ec2 = reader(region, profile, use_local, role_arn=role_arn, external_id=external_id)
+    reading = read_vpc(ec2, vpc_id, my_ip)
     for line in reading.warnings:
         print(f"vpcdraw: warning: {line}", file=sys.stderr)
     for line in reading.notes:
@@ -95,7 +99,8 @@ def _import(args: argparse.Namespace) -> int:
     from vpcdraw.topology.validate import validate
 
     my_ip = resolve_my_ip(args.my_ip)
-    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip).topology
+    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
+                        external_id=args.external_id).topology
     region = topology.region
     problems = validate(topology)
     for problem in problems:

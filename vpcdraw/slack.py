@@ -127,6 +127,13 @@ def _read(files: Sequence[Path]) -> list[tuple[Path, bytes]]:
     return loaded
 
 
+def check_ready(channel: str, *, token: str | None = None, api_url: str | None = None) -> None:
+    """SlackError in one sentence unless a post to `channel` can be tried (a channel, a token, an API URL),
+    for commands that post at the end of long work (`grade --roster --post`): checked before that work."""
+    _check_channel(channel)
+    _client(token, api_url)
+
+
 def _check_channel(channel: str) -> None:
     if not channel.strip().lstrip("#").strip():
         raise SlackError("no channel: give --channel as a channel's id (C0123ABCDE) or name (#class-aws)")

@@ -100,8 +100,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+def fake_slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
     """A fake Slack on a random port, the bot token set, and no proxy between (slack_sdk reads HTTPS_PROXY)."""
     fake = FakeSlack()
     handler = type("Handler", (_Handler,), {"fake": fake})
@@ -114,6 +113,11 @@ def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
     yield fake
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+    yield from fake_slack(monkeypatch)
 
 
 @pytest.fixture(scope="module")
