@@ -235,7 +235,7 @@ def grade_student(student: Student, rubric: Rubric, connect: Connect) -> Student
     """Read one student's VPC (read-only) and grade it; an account that cannot be read gives its reason."""
     try:
         ec2 = connect(student)
-        vpc = find_vpc(ec2, student.vpc_id)
+        vpc = find_vpc(ec2, student.vpc_id, "the row a vpc_id", "another region in the row")
         result = grade(read_vpcs(ec2, [vpc]).topology, rubric)
     except VpcdrawError as error:
         return StudentGrade(student, error=str(error))

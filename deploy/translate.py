@@ -56,8 +56,10 @@ class Reading:
         return self.tags.get(where, {}).get(TOPOLOGY_TAG)
 
 
-def find_vpc(ec2: Ec2, vpc_id: str | None) -> dict[str, Any]:
-    """The VPC to read: the given one, else the only non-default VPC of the region."""
+def find_vpc(ec2: Ec2, vpc_id: str | None, choose: str = "--vpc-id", elsewhere: str = "another --region"
+             ) -> dict[str, Any]:
+    """The VPC to read: the given one, else the only non-default VPC of the region. `choose` and `elsewhere`
+    say, in the caller's words, how to name a VPC and another region (a roster has columns, not options)."""
     if vpc_id:
         try:
             return dict(ec2.call("DescribeVpcs", VpcIds=[vpc_id])["Vpcs"][0])
@@ -69,9 +71,9 @@ def find_vpc(ec2: Ec2, vpc_id: str | None) -> dict[str, Any]:
     if len(vpcs) == 1:
         return dict(vpcs[0])
     if not vpcs:
-        raise VpcdrawError(f"{ec2.region} has no VPC besides the default one; give --vpc-id or another --region")
+        raise VpcdrawError(f"{ec2.region} has no VPC besides the default one; give {choose} or {elsewhere}")
     listing = ", ".join(f"{v['VpcId']} {v['CidrBlock']} ({tags_of(v).get('Name', 'no name')})" for v in vpcs)
-    raise VpcdrawError(f"{ec2.region} has {len(vpcs)} VPCs; choose one with --vpc-id: {listing}")
+    raise VpcdrawError(f"{ec2.region} has {len(vpcs)} VPCs; choose one with {choose}: {listing}")
 
 
 def read_vpc(ec2: Ec2, vpc_id: str | None, my_ip_address: str | None = None) -> Reading:
