@@ -19,6 +19,8 @@ from pathlib import Path
 
 from vpcdraw.topology.errors import VpcdrawError
 
+LOCAL_REGION = "ap-northeast-2"  # the local AWS's region when nothing names one: the course's, Seoul
+
 DEFAULT_PORT = 5323
 STATE_VARIABLE = "VPCDRAW_STATE_DIR"
 

@@ -22,6 +22,7 @@ from vpcdraw.topology.analysis.grade import Grade, Rubric, grade
 from vpcdraw.topology.errors import VpcdrawError
 
 from .aws import Ec2, check_external_id, check_role_arn, configuration
+from .local import LOCAL_REGION
 from .tags import tags_of
 from .translate import find_vpc, read_vpcs
 
@@ -216,16 +217,22 @@ def file_name_problem(name: str) -> str | None:
     return f"the student name {name!r} cannot name a file (class/<student>.png): {reason}" if reason else None
 
 
-def connector(default_region: str | None = None, reviewer_profile: str | None = None) -> Connect:
+def connector(default_region: str | None = None, reviewer_profile: str | None = None,
+              local_endpoint: str | None = None) -> Connect:
     """How the roster reaches accounts: a profile row with that profile; a role_arn row by assuming the role from
     the reviewer's own credentials (`reviewer_profile`, else the standard configuration). The region is the row's,
-    else `default_region`, else the profile's."""
+    else `default_region`, else the profile's. With `local_endpoint` (vpcdraw's own local AWS), every row is an
+    account there, reached by its role."""
 
     def connect(student: Student) -> Ec2:
         profile = student.profile or reviewer_profile
-        region = student.region or default_region or configuration(profile).region
+        region = student.region or default_region or configuration(profile).region or (
+            LOCAL_REGION if local_endpoint else None)
         if not region:
             raise VpcdrawError("no region: give the row a region, or --region, or one in the profile")
+        if local_endpoint:
+            return Ec2(region, endpoint=local_endpoint, local_server=True, role_arn=student.role_arn,
+                       external_id=student.external_id)
         return Ec2(region, profile=profile, role_arn=student.role_arn, external_id=student.external_id)
 
     return connect

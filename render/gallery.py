@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from html import escape
 
 from vpcdraw.topology.analysis.grade import Item
+from vpcdraw.topology.words import plural
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ def gallery(cards: Sequence[Card], title: str) -> str:
     """
     ordered = sorted(cards, key=lambda c: c.student)
     counts = {v: sum(1 for c in ordered if c.verdict == v) for v in ("pass", "fail", "error")}
-    summary = (f"{len(ordered)} students: {counts['pass']} passed everything, {counts['fail']} failed something, "
-               f"{counts['error']} could not be graded")
+    summary = (f"{plural(len(ordered), 'student')}: {counts['pass']} passed everything, "
+               f"{counts['fail']} failed something, {counts['error']} could not be graded")
     return "\n".join([
         "<!DOCTYPE html>", '<html lang="ko">', "<head>", '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from vpcdraw.deploy import DEFAULT_PARALLELISM
+from vpcdraw.deploy.local import LOCAL_REGION
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.words import plural
 
@@ -271,7 +272,6 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 INTERRUPTED = 130  # Ctrl-C, as the shell reports it
-LOCAL_REGION = "ap-northeast-2"  # the local AWS's region when nothing names one: the course's, Seoul
 MAX_COPIES = 10  # how many copies of a topology's VPC one destroy removes at most
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.words import plural
 
 from .colour import paint
 
@@ -56,7 +57,8 @@ def run_roster(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         raise
     rubric = load_rubric(args.rubric)
-    results = grade_roster(students, rubric, connector(args.region, args.profile), parallelism=args.parallelism,
+    results = grade_roster(students, rubric, connector(args.region, args.profile, _local_endpoint(args)),
+                           parallelism=args.parallelism,
                            then=lambda result: _draw(result, folder, args.detail), progress=_progress)
     _write_outputs(folder, rubric, results)
     if args.json:
@@ -73,9 +75,18 @@ def run_roster(args: argparse.Namespace) -> int:
     return 0 if all(r.passed for r in results) else 2
 
 
+def _local_endpoint(args: argparse.Namespace) -> str | None:
+    """With --local (or VPCDRAW_LOCAL=1): vpcdraw's own local AWS, started when needed, where every row is an
+    account reached by its role."""
+    from vpcdraw.deploy import local
+    from vpcdraw.deploy.workflow import wants_local
+
+    return local.start().endpoint if wants_local(args.local) else None
+
+
 def _output_folder(args: argparse.Namespace) -> Path:
     """The folder -o names, checked before any account is read; the options a class cannot take refused."""
-    for option, given in (("--vpc-id", args.vpc_id), ("--my-ip", args.my_ip), ("--local", args.local)):
+    for option, given in (("--vpc-id", args.vpc_id), ("--my-ip", args.my_ip)):
         if given:
             raise VpcdrawError(f"{option} is for one account; with --roster each row says how to reach its "
                                "student (a vpc_id column too)")
@@ -119,7 +130,7 @@ def _write_outputs(folder: Path, rubric: Rubric, results: list[StudentGrade]) ->
     write(folder / "grades.csv", _csv(rubric, results), "the grades")
     write(folder / "grades.json", json.dumps(_document(rubric, results), indent=2, ensure_ascii=False) + "\n",
           "the grades")
-    page = gallery([_card(r) for r in results], f"{rubric.name}: {len(results)} students")
+    page = gallery([_card(r) for r in results], f"{rubric.name}: {plural(len(results), 'student')}")
     print(f"wrote {write(folder / 'index.html', page, 'the gallery')}", file=sys.stderr)
 
 
@@ -179,7 +190,7 @@ def _table(results: list[StudentGrade], tone: Callable[[str, str], str]) -> list
             rest = failed + (f" ({result.error})" if result.error else "")
         lines.append(f"{_pad(result.student.name, width)}  {score}  {rest}")
     graded = [r for r in results if r.grade is not None]
-    lines.append(f"{len(results)} students: {sum(r.passed for r in results)} passed everything, "
+    lines.append(f"{plural(len(results), 'student')}: {sum(r.passed for r in results)} passed everything, "
                  f"{len(graded) - sum(r.passed for r in graded)} failed something, "
                  f"{len(results) - len(graded)} not graded")
     return lines

@@ -291,3 +291,31 @@ def test_one_failing_account_does_not_stop_the_rest_and_a_bug_stays_a_bug():
     assert [(r.student.name, r.error, type(r.bug).__name__) for r in results] == [
         ("buggy", "internal error (KeyError: 'Vpcs'); a bug in vpcdraw", "KeyError"),
         ("denied", "AssumeRole failed: AccessDenied: not allowed", "NoneType")]
+
+
+def test_a_class_on_the_local_aws_as_the_course_tries_it(cli, tmp_path, monkeypatch, example_file):
+    """The whole flow on vpcdraw's own local AWS: the student's `account reviewer` prints the role ARN; the
+    reviewer writes it into the roster and grades the class with --local. Before, --roster refused --local."""
+    import socket
+
+    from vpcdraw.deploy import local
+
+    monkeypatch.setenv(local.STATE_VARIABLE, str(tmp_path / "state"))
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(name, raising=False)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert cli("local", "start", "--port", str(port)).code == 0
+    try:
+        assert cli("apply", example_file("assignment"), "--local", "--my-ip", "203.0.113.10").code == 0
+        made = cli("account", "reviewer", "--local", "--trust-account", "111111111111", "--external-id", "c-2026")
+        role = next(line.split(": ", 1)[1] for line in made.out.splitlines() if line.startswith("role for the"))
+        roster = tmp_path / "roster.csv"
+        roster.write_text(f"student,role_arn,external_id\nkim,{role},c-2026\n", encoding="utf-8")
+        graded = cli("grade", "--roster", roster, "-o", tmp_path / "class", "--local")
+        assert graded.code == 0, graded.err
+        assert "1 student: 1 passed everything" in graded.out
+        assert (tmp_path / "class" / "kim.png").is_file() and (tmp_path / "class" / "index.html").is_file()
+    finally:
+        cli("local", "stop")
