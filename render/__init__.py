@@ -12,6 +12,7 @@ from vpcdraw.topology.files import write
 from vpcdraw.topology.model import Topology
 
 from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_hangul
+from .icons import embed_icons, icon_root
 from .layout import Layout, Overlay, layout
 
 FORMATS = ("png", "svg", "dot")
@@ -70,20 +71,23 @@ def render(topology: Topology, out: str | Path, my_ip: str | None = None, overla
 
 
 def rasterise(source: str, fmt: str, timeout: float = 120.0) -> bytes:
-    """Run Graphviz's `dot` on DOT source; RenderError with one sentence when it is missing, fails or hangs."""
+    """Run Graphviz's `dot` on DOT source; RenderError with one sentence when it is missing, fails or hangs.
+
+    Icons are found by `imagepath` (the DOT names them relative to diagrams' resources folder), and an SVG gets
+    them embedded as data URIs, so it shows them anywhere and names no path of this machine."""
     dot = dot_path()
     if dot is None:
         raise RenderError(f"Graphviz's dot program is not installed; {INSTALL_DOT}")
     try:
-        done = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True,
-                              timeout=timeout, check=False)
+        done = subprocess.run([dot, f"-Gimagepath={icon_root()}", f"-T{fmt}"], input=source.encode("utf-8"),
+                              capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise RenderError(f"Graphviz did not finish drawing within {timeout:.0f} s") from None
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         errors = [line for line in detail if line.startswith("Error")] or detail or [f"exit {done.returncode}"]
         raise RenderError(f"Graphviz failed to draw this topology: {errors[0]}")
-    return done.stdout
+    return embed_icons(done.stdout) if fmt == "svg" else done.stdout
 
 
 __all__ = ["FORMATS", "Drawing", "RenderError", "dot_source", "layout", "render"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 import html
 import importlib
 import itertools
-from pathlib import Path
 from typing import Any
 
+from .icons import icon_name, with_comment
 from .layout import Cluster, Edge, Layout, Node
 
 # AWS Architecture Icons group conventions: (pen colour, fill, line style).
@@ -106,7 +106,7 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
                 diagram.dot.edge(upper, lower, style="invis", weight="10")
         for row in layout.rows:
             diagram.dot.body.append("\t{rank=same; " + " ".join(_quote(n) for n in row) + "}\n")
-        return str(diagram.dot.source)
+        return with_comment(str(diagram.dot.source))
     finally:
         setdiagram(None)
 
@@ -130,14 +130,14 @@ def _node(node: Node, fontname: str) -> None:
         # in the drift's colours and line, as a marked box is (a fixed-size icon node would cut its frame).
         _icon_over_text(node, SMALL_ICON_PT if node.icon in SMALL_ICONS else ICON_PT, fontname)
     else:
-        _icon_class(node.icon)(node.label, nodeid=node.id, fontname=fontname)
+        icon = _icon_class(node.icon)
+        icon(node.label, nodeid=node.id, fontname=fontname, image=icon_name(icon))  # relative: see icons.py
 
 
 def _icon_over_text(node: Node, size: int, fontname: str) -> None:
     from diagrams import Node as Plain
 
-    icon = _icon_class(node.icon)
-    path = Path(importlib.import_module("diagrams").__file__ or "").parent.parent / icon._icon_dir / icon._icon
+    path = icon_name(_icon_class(node.icon))
     text = "<BR/>".join(html.escape(line) for line in node.label.split("\n"))
     frame = 'BORDER="0" CELLSPACING="2" CELLPADDING="0"'
     if node.status:
@@ -146,7 +146,7 @@ def _icon_over_text(node: Node, size: int, fontname: str) -> None:
                  f'{_html_style(style)}')
         text = f'<FONT COLOR="{pen}">{text}</FONT>'
     label = (f'<<TABLE {frame}><TR><TD FIXEDSIZE="TRUE" WIDTH="{size}" HEIGHT="{size}">'
-             f'<IMG SRC="{html.escape(str(path))}" SCALE="TRUE"/></TD></TR><TR><TD>{text}</TD></TR></TABLE>>')
+             f'<IMG SRC="{html.escape(path)}" SCALE="TRUE"/></TD></TR><TR><TD>{text}</TD></TR></TABLE>>')
     Plain(label, nodeid=node.id, shape="plaintext", fixedsize="false", width="0", height="0",
           fontname=fontname, fontsize="11" if size == SMALL_ICON_PT else "12")
 
