@@ -15,7 +15,7 @@ from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_h
 from .icons import embed_icons, icon_root
 from .layout import Layout, Overlay, layout
 
-FORMATS = ("png", "svg", "dot")
+FORMATS = ("png", "svg", "dot", "drawio")
 
 
 class RenderError(VpcdrawError):
@@ -37,7 +37,7 @@ def output_format(path: Path) -> str:
     if not suffix:
         return "png"
     if suffix not in FORMATS:
-        raise RenderError(f"{path}: vpcdraw draws .png, .svg or .dot, not .{suffix}")
+        raise RenderError(f"{path}: vpcdraw draws .png, .svg, .dot or .drawio, not .{suffix}")
     return suffix
 
 
@@ -58,14 +58,20 @@ def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | 
 
 def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None,
            detail: str = "auto") -> Drawing:
-    """Draw `topology` into `out` (.png, .svg or .dot by extension); `overlay` draws drift over it; `detail`
+    """Draw `topology` into `out` (.png, .svg, .dot or .drawio by extension); `overlay` draws drift over it; `detail`
     is how subnets are drawn (see `layout`)."""
     path = Path(out)
     fmt = output_format(path)
     if fmt == "png" and not path.suffix and not path.is_dir():
         path = path.with_suffix(".png")
     source, warnings = dot_source(topology, my_ip, overlay, detail)
-    data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
+    if fmt == "drawio":  # diagrams.net's file; a second export keeps where the user moved its boxes
+        from .drawio import to_drawio
+
+        previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
+        data = to_drawio(topology, my_ip, overlay, detail, previous=previous).encode("utf-8")
+    else:
+        data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
     write(path, data, "the drawing")
     return Drawing(source, path, warnings)
 

@@ -29,7 +29,7 @@ def add_read_commands(commands: Any) -> None:
     diff.add_argument("--vpc-id", help="the VPC to check (default: found by tags, then by CIDR)")
     diff.add_argument("--json", action="store_true",
                       help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
-    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg or .dot)")
+    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg, .dot or .drawio)")
     detail_option(diff)
     diff.set_defaults(run=_diff)
 
@@ -39,7 +39,7 @@ def add_read_commands(commands: Any) -> None:
                     "from Name tags, tiers from routes. Without --vpc-id: the region's only non-default VPC.")
     imports.add_argument("--vpc-id", help="the VPC to import")
     imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
-    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg or .dot)")
+    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg, .dot or .drawio)")
     imports.add_argument("--my-ip", metavar="ADDRESS",
                          help="the admin's address: a rule from exactly it is written as my_ip (default: "
                               "$VPCDRAW_MY_IP)")

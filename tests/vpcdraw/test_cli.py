@@ -89,7 +89,7 @@ def test_render_defaults_to_a_png_beside_the_file(cli, example_file):
 def test_render_refuses_unknown_formats_in_one_sentence(cli, example_file, tmp_path):
     result = cli("render", example_file("assignment"), "-o", tmp_path / "a.jpg")
     assert result.code == 1
-    assert result.err == f"vpcdraw: error: {tmp_path / 'a.jpg'}: vpcdraw draws .png, .svg or .dot, not .jpg\n"
+    assert result.err == f"vpcdraw: error: {tmp_path / 'a.jpg'}: vpcdraw draws .png, .svg, .dot or .drawio, not .jpg\n"
 
 
 def test_render_without_graphviz_says_how_to_install_it(cli, example_file, tmp_path, monkeypatch):
@@ -268,3 +268,23 @@ def test_an_output_under_a_file_or_on_a_folder_is_one_sentence(cli, example_file
     folder = cli(*argv, tmp_path)
     assert folder.code == 1 and folder.err.endswith(f"cannot write {what}: it is a folder; give a file name\n"), \
         folder.err
+
+
+def test_render_to_drawio_writes_diagrams_net_and_keeps_a_moved_box(cli, example_file, tmp_path, monkeypatch):
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.setenv("VPCDRAW_MY_IP", "203.0.113.10")
+    source, out = example_file("assignment"), tmp_path / "assignment.drawio"
+    assert cli("render", source, "-o", out).code == 0
+    tree = ET.parse(out)
+    cells = {c.get("id"): c for c in tree.iter("mxCell")}
+    subnet = cells["vpc/main/subnet/public-a"]
+    assert "mxgraph.aws4.group_security_group" in (subnet.get("style") or "")
+    geometry = subnet.find("mxGeometry")
+    assert geometry is not None
+    geometry.set("x", "7")  # the user moves the box in draw.io
+    tree.write(out, encoding="utf-8")
+    assert cli("render", source, "-o", out).code == 0
+    again = {c.get("id"): c for c in ET.parse(out).iter("mxCell")}
+    moved = again["vpc/main/subnet/public-a"].find("mxGeometry")
+    assert moved is not None and moved.get("x") == "7"
