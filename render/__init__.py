@@ -15,7 +15,8 @@ from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_h
 from .icons import embed_icons, icon_root
 from .layout import Layout, Overlay, layout
 
-FORMATS = ("png", "svg", "dot", "drawio")
+FORMATS = ("png", "svg", "dot", "drawio", "drawio.png", "drawio.svg")
+EMBEDDED = ("drawio.png", "drawio.svg")  # a picture with the draw.io diagram inside, which draw.io opens editable
 
 
 class RenderError(VpcdrawError):
@@ -32,12 +33,21 @@ class Drawing:
 
 
 def output_format(path: Path) -> str:
-    """The format an output path asks for, by its extension; PNG when it has none."""
+    """The format an output path asks for, by its extension (`drawio.png` and `drawio.svg` for the double ones
+    draw.io uses); PNG when it has none.
+
+    >>> output_format(Path("lab.drawio.png")), output_format(Path("lab.v2.svg"))
+    ('drawio.png', 'svg')
+    """
     suffix = path.suffix.lower().lstrip(".")
     if not suffix:
         return "png"
+    double = "".join(path.suffixes[-2:]).lower().lstrip(".")
+    if double in EMBEDDED:
+        return double
     if suffix not in FORMATS:
-        raise RenderError(f"{path}: vpcdraw draws .png, .svg, .dot or .drawio, not .{suffix}")
+        raise RenderError(f"{path}: vpcdraw draws .png, .svg, .dot, .drawio, .drawio.png or .drawio.svg, "
+                          f"not .{suffix}")
     return suffix
 
 
@@ -58,8 +68,10 @@ def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | 
 
 def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None,
            detail: str = "auto") -> Drawing:
-    """Draw `topology` into `out` (.png, .svg, .dot or .drawio by extension); `overlay` draws drift over it; `detail`
-    is how subnets are drawn (see `layout`)."""
+    """Draw `topology` into `out` (.png, .svg, .dot, .drawio, .drawio.png or .drawio.svg by extension); `overlay`
+    draws drift over it; `detail` is how subnets are drawn (see `layout`).
+
+    Over an existing .drawio, .drawio.png or .drawio.svg, cells the user moved in draw.io keep their place."""
     path = Path(out)
     fmt = output_format(path)
     if fmt == "png" and not path.suffix and not path.is_dir():
@@ -70,10 +82,24 @@ def render(topology: Topology, out: str | Path, my_ip: str | None = None, overla
 
         previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
         data = to_drawio(topology, my_ip, overlay, detail, previous=previous).encode("utf-8")
+    elif fmt in EMBEDDED:
+        data = _embedded(topology, path, fmt, source, my_ip, overlay, detail)
     else:
         data = source.encode("utf-8") if fmt == "dot" else rasterise(source, fmt)
     write(path, data, "the drawing")
     return Drawing(source, path, warnings)
+
+
+def _embedded(topology: Topology, path: Path, fmt: str, source: str, my_ip: str | None, overlay: Overlay | None,
+              detail: str) -> bytes:
+    """The PNG or SVG drawing with the draw.io diagram inside; the diagram already in `path` is the previous one."""
+    from .drawio import to_drawio
+    from .drawio_embed import diagram_in_png, diagram_in_svg, png_with_diagram, svg_with_diagram
+
+    picture = fmt.removeprefix("drawio.")
+    read, embed = (diagram_in_png, png_with_diagram) if picture == "png" else (diagram_in_svg, svg_with_diagram)
+    previous = read(path.read_bytes()) if path.is_file() else None
+    return embed(rasterise(source, picture), to_drawio(topology, my_ip, overlay, detail, previous=previous))
 
 
 def rasterise(source: str, fmt: str, timeout: float = 120.0) -> bytes:

@@ -106,7 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     render = commands.add_parser(
         "render", help="draw a topology as PNG, SVG, DOT or a draw.io file",
         description="Draw a topology file. The output format follows the extension of -o: .png, .svg, .dot, or "
-                    ".drawio (diagrams.net, with AWS's shapes; exporting again over it keeps the boxes you moved).")
+                    ".drawio (diagrams.net, with AWS's shapes; exporting again over it keeps the boxes you moved), or "
+                    ".drawio.png / .drawio.svg (the picture, with the diagram inside: it opens editable in draw.io).")
     render.add_argument("file", type=Path, help="topology file (.py or .json)")
     render.add_argument("-o", "--output", type=Path, default=None,
                         help="where to write the drawing (default: the file's name with .png)")
