@@ -35,11 +35,14 @@ bench: $(STAMP)
 system:
 	@sh scripts/system-deps.sh
 
-$(STAMP): pyproject.toml scripts/system-deps.sh
+$(STAMP): pyproject.toml scripts/system-deps.sh Makefile
 	@sh scripts/system-deps.sh
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	@# draw.io's own viewer and AWS4 stencils, for tests/render/test_drawio_viewer.py: three JS files, so
+	@# without the Jupyter server the package declares
+	$(BIN)/python -m pip install -q --no-deps 'jupyterlab-drawio-render-extension==1.0.19'
 	@touch $(STAMP)
 
 clean:
