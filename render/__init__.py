@@ -67,9 +67,10 @@ def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | 
 
 
 def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None,
-           detail: str = "auto") -> Drawing:
+           detail: str = "auto", compressed: bool = False) -> Drawing:
     """Draw `topology` into `out` (.png, .svg, .dot, .drawio, .drawio.png or .drawio.svg by extension); `overlay`
-    draws drift over it; `detail` is how subnets are drawn (see `layout`).
+    draws drift over it; `detail` is how subnets are drawn (see `layout`); `compressed` writes a .drawio in
+    draw.io's deflate form instead of plain XML.
 
     Over an existing .drawio, .drawio.png or .drawio.svg, cells the user moved in draw.io keep their place."""
     path = Path(out)
@@ -81,7 +82,7 @@ def render(topology: Topology, out: str | Path, my_ip: str | None = None, overla
         from .drawio import to_drawio
 
         previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
-        data = to_drawio(topology, my_ip, overlay, detail, previous=previous).encode("utf-8")
+        data = to_drawio(topology, my_ip, overlay, detail, previous=previous, compressed=compressed).encode("utf-8")
     elif fmt in EMBEDDED:
         data = _embedded(topology, path, fmt, source, my_ip, overlay, detail)
     else:

@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where to write the drawing (default: the file's name with .png)")
     _my_ip_option(render)
     detail_option(render)
+    render.add_argument("--compressed", action="store_true",
+                        help="with -o FILE.drawio: draw.io's compressed form (deflate, base64) instead of plain, "
+                             "diffable XML")
     render.set_defaults(run=_render)
 
     export = commands.add_parser("export", help="print a topology in its JSON form",
@@ -295,7 +298,9 @@ def _render(args: argparse.Namespace) -> int:
 
     topology = load_valid(args.file)
     out = args.output or args.file.with_suffix(".png")
-    drawing = render(topology, out, my_ip=resolve_my_ip(args.my_ip), detail=args.detail)
+    if args.compressed and not str(out).lower().endswith(".drawio"):
+        raise VpcdrawError(f"--compressed is for a .drawio file, not {out}")
+    drawing = render(topology, out, my_ip=resolve_my_ip(args.my_ip), detail=args.detail, compressed=args.compressed)
     for warning in drawing.warnings:
         print(f"vpcdraw: warning: {warning}", file=sys.stderr)
     print(f"wrote {drawing.path}")

@@ -89,7 +89,8 @@ def test_render_defaults_to_a_png_beside_the_file(cli, example_file):
 def test_render_refuses_unknown_formats_in_one_sentence(cli, example_file, tmp_path):
     result = cli("render", example_file("assignment"), "-o", tmp_path / "a.jpg")
     assert result.code == 1
-    assert result.err == f"vpcdraw: error: {tmp_path / 'a.jpg'}: vpcdraw draws .png, .svg, .dot or .drawio, not .jpg\n"
+    assert result.err == (f"vpcdraw: error: {tmp_path / 'a.jpg'}: vpcdraw draws .png, .svg, .dot, .drawio, "
+                          ".drawio.png or .drawio.svg, not .jpg\n")
 
 
 def test_render_without_graphviz_says_how_to_install_it(cli, example_file, tmp_path, monkeypatch):
@@ -288,3 +289,26 @@ def test_render_to_drawio_writes_diagrams_net_and_keeps_a_moved_box(cli, example
     again = {c.get("id"): c for c in ET.parse(out).iter("mxCell")}
     moved = again["vpc/main/subnet/public-a"].find("mxGeometry")
     assert moved is not None and moved.get("x") == "7"
+
+
+def test_render_compressed_drawio_decodes_to_the_plain_one(cli, example_file, tmp_path, monkeypatch):
+    """draw.io's compressed form: the diagram element holds base64 of raw-deflated, URI-encoded XML
+    (drawio.com/doc/faq/save-file-formats; mxfile.xsd: "Base64-encoded, deflate-compressed XML")."""
+    import base64
+    import xml.etree.ElementTree as ET
+    import zlib
+    from urllib.parse import unquote
+
+    monkeypatch.setenv("VPCDRAW_MY_IP", "203.0.113.10")
+    source = example_file("assignment")
+    assert cli("render", source, "-o", tmp_path / "plain.drawio").code == 0
+    assert cli("render", source, "-o", tmp_path / "packed.drawio", "--compressed").code == 0
+    packed = ET.parse(tmp_path / "packed.drawio").getroot().find("diagram")
+    assert packed is not None and packed.find("mxGraphModel") is None
+    inflated = unquote(zlib.decompressobj(wbits=-15).decompress(base64.b64decode(packed.text or "")).decode())
+    plain = ET.parse(tmp_path / "plain.drawio").getroot().find("diagram/mxGraphModel")
+    assert plain is not None
+    ids = {c.get("id") for c in ET.fromstring(inflated).iter("mxCell")}
+    assert ids == {c.get("id") for c in plain.iter("mxCell")} and "vpc/main/subnet/public-a" in ids
+    refused = cli("render", source, "-o", tmp_path / "a.png", "--compressed")
+    assert refused.code == 1 and "--compressed is for a .drawio file" in refused.err
