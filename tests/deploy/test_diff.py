@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -111,6 +112,13 @@ def test_diff_cli_json_exit_codes_and_drawing(cli, endpoint, monkeypatch, boto, 
     unmanaged = r"    \+ unmanaged tcp/22 from 0\.0\.0\.0/0 \(sg-[0-9a-f]+ ingress tcp/22/0\.0\.0\.0/0\)"
     assert re.search(unmanaged, human.out)
     assert cli("diff", source, "--vpc-id", "vpc-00000000").code == 1
+    drawn = cli("diff", source, "--vpc-id", vpc_id, "-o", tmp_path / "drift.drawio")  # editable, marks and all
+    assert drawn.code == 2, drawn.err
+    cells = {c.get("id"): c for c in ET.parse(tmp_path / "drift.drawio").iter("mxCell")}
+    labels = [str(c.get("value")) for c in cells.values()]
+    assert any(label.startswith("MISSING tcp/3306") for label in labels), labels
+    assert any(label.startswith("UNMANAGED tcp/22") for label in labels)
+    assert "vpc/main/subnet/public-a" in cells
 
 
 def test_a_vpc_deployed_by_vpcdraw_is_found_by_its_tags_and_in_sync(connect, boto, assignment):
