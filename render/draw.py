@@ -39,12 +39,13 @@ ICONS: dict[str, str] = {
     "instance_generic": "diagrams.aws.compute.EC2",
 }
 
-# Edge looks: colour, line style, and the legend's words (line styles carry meaning without colour).
+# Edge looks: colour, line style, and the legend's words (line styles carry meaning without colour). No two kinds
+# share a colour and line, so each legend entry names one kind of edge only; the words name what the edge is.
 EDGE_LOOK: dict[str, tuple[str, str, str]] = {
     "internet": ("#248814", "bold", "from the internet (bold, green)"),
     "tier": ("#147EBA", "solid", "between tiers (solid, blue)"),
-    "ssh": ("#D45B07", "dashed", "SSH (dashed, orange)"),
-    "admin": ("#D45B07", "dashed", "from my IP (dashed, orange)"),
+    "ssh": ("#D45B07", "dashed", "SSH between hosts of the VPC (dashed, orange)"),
+    "admin": ("#E7157B", "bold", "from my IP, any port (bold, pink)"),
     "egress": ("#7B8894", "dotted", "egress rule (dotted, grey)"),
     "unreachable": ("#8D99A6", "dashed", "allowed, but cannot arrive: no route or no public IP (dashed, grey)"),
     "missing": ("#D13212", "dashed", "MISSING: drawn, not in the account (dashed, red)"),
@@ -187,7 +188,7 @@ def _edge(diagram: Any, edge: Edge, layout: Layout, fontname: str) -> None:
         "style": style,
         "fontname": fontname,
         "fontsize": "12",
-        "penwidth": PEN_WIDTH.get(edge.style, "2" if style == "bold" else "1.5"),
+        "penwidth": _pen_width(edge.style),
     }
     source_level, target_level = levels.get(edge.source, 0), levels.get(edge.target, 0)
     if source_level == target_level:
@@ -208,9 +209,7 @@ def _legend(layout: Layout, fontname: str) -> None:
     for kind in EDGE_LOOK:
         if any(e.style == kind for e in layout.edges):
             color, style, words = EDGE_LOOK[kind]
-            line = {"bold": "━━━━", "solid": "────", "dashed": "╌╌╌╌", "dotted": "┈┈┈┈"}[style]
-            text = f"<B>{line}</B>" if kind in PEN_WIDTH else line
-            rows.append(f'<TR><TD><FONT COLOR="{color}">{text}</FONT></TD><TD ALIGN="LEFT">{words}</TD></TR>')
+            rows.append(f'<TR><TD>{_swatch(color, style, _pen_width(kind))}</TD><TD ALIGN="LEFT">{words}</TD></TR>')
     used = {c.status for c in layout.clusters()} | {n.status for n in layout.nodes()}
     marks = [status for status in DRIFT_LOOK if status in used]
     if marks:
@@ -226,6 +225,19 @@ def _legend(layout: Layout, fontname: str) -> None:
     head = '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Security group rules</B></TD></TR>'
     Plain(f"<{table}{head}{''.join(rows)}</TABLE>>", nodeid="legend", shape="plaintext", fixedsize="false",
           fontname=fontname, width="0", height="0")
+
+
+def _pen_width(kind: str) -> str:
+    return PEN_WIDTH.get(kind, "2" if EDGE_LOOK[kind][1] == "bold" else "1.5")
+
+
+def _swatch(color: str, style: str, width: str) -> str:
+    """A short line drawn by Graphviz as the edges are, in their colour, dashes and relative width (a cell's
+    bottom border: whole points only, so 1.5 -> 2, 2 -> 3, 4 -> 6); a text glyph would depend on the font."""
+    border = int(float(width) * 1.5 + 0.5)
+    dashes = _html_style(style)
+    return (f'<TABLE BORDER="0" CELLPADDING="0" CELLSPACING="0"><TR><TD WIDTH="44" HEIGHT="6" BORDER="{border}" '
+            f'SIDES="B" COLOR="{color}"{dashes}></TD></TR></TABLE>')
 
 
 def _html_style(style: str) -> str:

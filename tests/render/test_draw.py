@@ -110,3 +110,36 @@ def test_random_topologies_render_grouped_by_tier_without_graphviz_crashing(topo
     for vpc in topology.vpcs:
         for (_, tier), count in Counter((s.az, s.tier) for s in vpc.subnets).items():
             assert f"{count} {tier} subnet{'s' if count > 1 else ''}" in svg
+
+
+
+def _legend_lines(dot: str) -> list[tuple[str, str, int, str]]:
+    """The legend's line swatches: colour, line style, pen width as drawn, and their words."""
+    legend = re.search(r"legend \[label=<(<TABLE.*</TABLE>)> ", dot).group(1)
+    found = re.findall(r'BORDER="(\d+)" SIDES="B" COLOR="([^"]+)"(?: STYLE="(\w+)")?></TD></TR></TABLE></TD>'
+                       r'<TD ALIGN="LEFT">([^<]+)<', legend)
+    return [(colour, style or ("bold" if int(border) >= 3 else "solid"), int(border), words)
+            for border, colour, style, words in found]
+
+
+def test_every_legend_entry_has_its_own_look_and_names_the_edges_drawn_so(assignment):
+    dot = to_dot(layout(assignment, "203.0.113.10/32"))
+    rows = _legend_lines(dot)
+    assert len(rows) == 4  # the internet, tiers, SSH from the bastion and the admin's SSH from my IP
+    looks = [(colour, style) for colour, style, _, _ in rows]
+    assert len(set(looks)) == len(looks)
+    for _, style, _, words in rows:  # the words say the line that is drawn
+        assert f"({style}, " in words
+    drawn = set(re.findall(r'-> "[^"]+" \[.*?color="([^"]+)".*?penwidth=([\d.]+) style=(\w+)', dot))
+    # every edge drawn has its entry in its colour, line and width (as whole points), and every entry is drawn
+    assert {(c, s, int(float(w) * 1.5 + 0.5)) for c, w, s in drawn} == {(c, s, b) for c, s, b, _ in rows}
+    admin = re.search(r'"vpc/main/subnet/management/hosts" -> "my-ip" \[.*?color="([^"]+)".*?style=(\w+)', dot)
+    assert "from my IP" in next(words for c, s, _, words in rows if (c, s) == admin.groups())
+
+
+def test_no_two_kinds_of_edge_look_alike():
+    from vpcdraw.render.draw import EDGE_LOOK
+
+    looks = [(colour.upper(), line) for colour, line, _ in EDGE_LOOK.values()]
+    assert len(set(looks)) == len(looks)
+    assert len({words for _, _, words in EDGE_LOOK.values()}) == len(EDGE_LOOK)
