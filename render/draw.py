@@ -25,7 +25,10 @@ CLUSTER_LOOK: dict[str, tuple[str, str, str]] = {
     "placeholder": ("#FFFFFF", "#FFFFFF", "invis"),
 }
 
-# The picture for each node kind: a diagrams class, by module and name.
+# The picture for each node kind: a diagrams class, by module and name. Hosts of every role ("instance_web",
+# "instance_db", ...) are EC2 instances and get AWS's EC2 instance icon, their role being in the label: a db host
+# drawn with the RDS database icon reads as a managed database.
+INSTANCE_ICON = "diagrams.aws.compute.EC2Instance"
 ICONS: dict[str, str] = {
     "internet": "diagrams.aws.general.InternetAlt1",
     "cidr": "diagrams.aws.general.GenericOfficeBuilding",
@@ -35,8 +38,6 @@ ICONS: dict[str, str] = {
     "route_table": "diagrams.aws.network.RouteTable",
     "public_subnet": "diagrams.aws.network.PublicSubnet",
     "private_subnet": "diagrams.aws.network.PrivateSubnet",
-    "instance_db": "diagrams.aws.database.Database",
-    "instance_generic": "diagrams.aws.compute.EC2",
 }
 
 # Edge looks: colour, line style, and the legend's words (line styles carry meaning without colour). No two kinds
@@ -113,7 +114,7 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
 
 
 def _icon_class(kind: str) -> Any:
-    module, _, name = ICONS.get(kind, ICONS["instance_generic"]).rpartition(".")
+    module, _, name = (INSTANCE_ICON if kind.startswith("instance_") else ICONS[kind]).rpartition(".")
     return getattr(importlib.import_module(module), name)
 
 

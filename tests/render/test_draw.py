@@ -143,3 +143,12 @@ def test_no_two_kinds_of_edge_look_alike():
     looks = [(colour.upper(), line) for colour, line, _ in EDGE_LOOK.values()]
     assert len(set(looks)) == len(looks)
     assert len({words for _, _, words in EDGE_LOOK.values()}) == len(EDGE_LOOK)
+
+
+def test_every_instance_whatever_its_role_is_drawn_with_the_ec2_instance_icon(service):
+    dot, _ = dot_source(service, "203.0.113.10")
+    for host in ("web-a", "web-c", "db-a", "db-c", "bastion"):
+        node = re.search(rf'^\t+"vpc/main/instance/{host}" \[(.*)\]$', dot, re.M).group(1)
+        assert 'image="aws/compute/ec2-instance.png"' in node, host
+        assert f"label={host}" in node or f'label="{host}' in node  # the label still names the host
+    assert "aws/database/" not in dot  # no RDS icon for a database on EC2
