@@ -35,7 +35,9 @@ ICONS: dict[str, str] = {
     "admin": "diagrams.aws.general.User",
     "internet_gateway": "diagrams.aws.network.InternetGateway",
     "nat_gateway": "diagrams.aws.network.NATGateway",
-    "route_table": "diagrams.aws.network.RouteTable",
+    # diagrams' RouteTable artwork prints "172.16.0.0 / 172.16.1.0 / 172.16.2.0", which reads as routes (wrong in
+    # any other VPC): the VPC router, whose table it is, has no text; the label names the table and its routes.
+    "route_table": "diagrams.aws.network.VPCRouter",
     "public_subnet": "diagrams.aws.network.PublicSubnet",
     "private_subnet": "diagrams.aws.network.PrivateSubnet",
 }

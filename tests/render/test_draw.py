@@ -152,3 +152,13 @@ def test_every_instance_whatever_its_role_is_drawn_with_the_ec2_instance_icon(se
         assert 'image="aws/compute/ec2-instance.png"' in node, host
         assert f"label={host}" in node or f'label="{host}' in node  # the label still names the host
     assert "aws/database/" not in dot  # no RDS icon for a database on EC2
+
+
+def test_route_tables_are_drawn_with_an_icon_that_prints_no_addresses(assignment):
+    dot = to_dot(layout(assignment, "203.0.113.10/32"))
+    assert "route-table.png" not in dot  # its artwork prints 172.16.0.0, 172.16.1.0 and 172.16.2.0
+    for subnet in ("public-a", "public-c", "private-a", "private-c", "management"):
+        node = re.search(rf'^\t+"vpc/main/subnet/{subnet}/route_table" \[label=<(.*)>', dot, re.M).group(1)
+        assert 'IMG SRC="aws/network/vpc-router.png"' in node
+        assert "route table " in node  # the table's name, and its routes, are in the label
+    assert "0.0.0.0/0 to igw" in dot
