@@ -1,8 +1,9 @@
-"""vpcdraw's drawing: a topology as PNG, SVG or DOT, through `diagrams` and Graphviz."""
+"""vpcdraw's drawing: a topology as PNG, SVG, DOT, draw.io or an HTML page, through `diagrams` and Graphviz."""
 
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from .environment import INSTALL_DOT, INSTALL_FONT, dot_path, hangul_font, has_h
 from .icons import embed_icons, icon_root
 from .layout import Layout, Overlay, layout
 
-FORMATS = ("png", "svg", "dot", "drawio", "drawio.png", "drawio.svg")
+FORMATS = ("png", "svg", "dot", "drawio", "drawio.png", "drawio.svg", "html")
 EMBEDDED = ("drawio.png", "drawio.svg")  # a picture with the draw.io diagram inside, which draw.io opens editable
 
 
@@ -46,7 +47,7 @@ def output_format(path: Path) -> str:
     if double in EMBEDDED:
         return double
     if suffix not in FORMATS:
-        raise RenderError(f"{path}: vpcdraw draws .png, .svg, .dot, .drawio, .drawio.png or .drawio.svg, "
+        raise RenderError(f"{path}: vpcdraw draws .png, .svg, .dot, .drawio, .drawio.png, .drawio.svg or .html, "
                           f"not .{suffix}")
     return suffix
 
@@ -67,10 +68,11 @@ def dot_source(topology: Topology, my_ip: str | None = None, overlay: Overlay | 
 
 
 def render(topology: Topology, out: str | Path, my_ip: str | None = None, overlay: Overlay | None = None,
-           detail: str = "auto", compressed: bool = False) -> Drawing:
-    """Draw `topology` into `out` (.png, .svg, .dot, .drawio, .drawio.png or .drawio.svg by extension); `overlay`
-    draws drift over it; `detail` is how subnets are drawn (see `layout`); `compressed` writes a .drawio in
-    draw.io's deflate form instead of plain XML.
+           detail: str = "auto", compressed: bool = False, ids: Mapping[str, str] | None = None) -> Drawing:
+    """Draw `topology` into `out` (.png, .svg, .dot, .drawio, .drawio.png, .drawio.svg or .html by extension);
+    `overlay` draws drift over it; `detail` is how subnets are drawn (see `layout`); `compressed` writes a .drawio
+    in draw.io's deflate form instead of plain XML; `ids` (address -> AWS id, from a live VPC) are shown on the
+    .html page when an element is clicked.
 
     Over an existing .drawio, .drawio.png or .drawio.svg, cells the user moved in draw.io keep their place."""
     path = Path(out)
@@ -83,6 +85,12 @@ def render(topology: Topology, out: str | Path, my_ip: str | None = None, overla
 
         previous = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else None
         data = to_drawio(topology, my_ip, overlay, detail, previous=previous, compressed=compressed).encode("utf-8")
+    elif fmt == "html":  # the SVG in a page of its own, with each element's rules and routes on hover
+        from .page import html_page
+
+        plan = layout(topology, normalise(my_ip) if my_ip else None, overlay, detail)
+        data = html_page(topology, rasterise(source, "svg"), plan, normalise(my_ip) if my_ip else None, overlay,
+                         ids).encode("utf-8")
     elif fmt in EMBEDDED:
         data = _embedded(topology, path, fmt, source, my_ip, overlay, detail)
     else:

@@ -28,7 +28,7 @@ def draw_matrix(title: str, sources: list[str], targets: list[str], cells: dict[
            f'node [shape=plaintext fontname="{font}"] '
            f'm [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="6">{"".join(rows)}</TABLE>>] }}\n')
     fmt = output_format(out)
-    if fmt.startswith("drawio"):
+    if fmt.startswith("drawio") or fmt == "html":
         from . import RenderError
 
         raise RenderError(f"{out}: the matrix is drawn as .png, .svg or .dot (a table, not a diagram to edit)")

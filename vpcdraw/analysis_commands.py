@@ -169,8 +169,9 @@ def _grade(args: argparse.Namespace) -> int:
 
     rubric = load_rubric(args.rubric)
     my_ip = resolve_my_ip(args.my_ip)  # once: `auto` asks the network, and what it says is printed
-    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
-                        external_id=args.external_id).topology
+    reading = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
+                       external_id=args.external_id)
+    topology = reading.topology
     result = grade(topology, rubric, my_ip)
     passed, total = result.score
     if args.output and result.topology is not None:
@@ -178,7 +179,8 @@ def _grade(args: argparse.Namespace) -> int:
 
         from .overlays import grade_overlay
 
-        drawing = render(result.topology, args.output, overlay=grade_overlay(result), detail=args.detail)
+        drawing = render(result.topology, args.output, overlay=grade_overlay(result), detail=args.detail,
+                         ids=reading.ids)
         print(f"wrote {drawing.path}", file=sys.stderr)
     if args.json:
         print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))

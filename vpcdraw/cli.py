@@ -104,10 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(run=_check)
 
     render = commands.add_parser(
-        "render", help="draw a topology as PNG, SVG, DOT or a draw.io file",
+        "render", help="draw a topology as PNG, SVG, DOT, a draw.io file or an HTML page",
         description="Draw a topology file. The output format follows the extension of -o: .png, .svg, .dot, or "
                     ".drawio (diagrams.net, with AWS's shapes; exporting again over it keeps the boxes you moved), or "
-                    ".drawio.png / .drawio.svg (the picture, with the diagram inside: it opens editable in draw.io).")
+                    ".drawio.png / .drawio.svg (the picture, with the diagram inside: it opens editable in draw.io), "
+                    "or .html (one self-contained page: hover a line, subnet or security group for its rules and "
+                    "routes).")
     render.add_argument("file", type=Path, help="topology file (.py or .json)")
     render.add_argument("-o", "--output", type=Path, default=None,
                         help="where to write the drawing (default: the file's name with .png)")

@@ -29,7 +29,7 @@ def add_read_commands(commands: Any) -> None:
     diff.add_argument("--vpc-id", help="the VPC to check (default: found by tags, then by CIDR)")
     diff.add_argument("--json", action="store_true",
                       help='print {"in_sync", "missing", "unmanaged", "changed", "not_checked"} and nothing else')
-    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg, .dot or .drawio)")
+    diff.add_argument("-o", "--output", type=Path, help="also draw the drift (.png, .svg, .dot, .drawio or .html)")
     detail_option(diff)
     diff.set_defaults(run=_diff)
 
@@ -39,7 +39,7 @@ def add_read_commands(commands: Any) -> None:
                     "from Name tags, tiers from routes. Without --vpc-id: the region's only non-default VPC.")
     imports.add_argument("--vpc-id", help="the VPC to import")
     imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
-    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg, .dot or .drawio)")
+    imports.add_argument("--png", type=Path, help="also draw it (.png, .svg, .dot, .drawio or .html)")
     imports.add_argument("--my-ip", metavar="ADDRESS",
                          help="the admin's address: a rule from exactly it is written as my_ip (default: "
                               "$VPCDRAW_MY_IP)")
@@ -99,8 +99,9 @@ def _import(args: argparse.Namespace) -> int:
     from vpcdraw.topology.validate import validate
 
     my_ip = resolve_my_ip(args.my_ip)
-    topology = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
-                        external_id=args.external_id).topology
+    reading = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
+                       external_id=args.external_id)
+    topology = reading.topology
     region = topology.region
     problems = validate(topology)
     for problem in problems:
@@ -117,7 +118,8 @@ def _import(args: argparse.Namespace) -> int:
     if args.png:
         from vpcdraw.render import render
 
-        print(f"wrote {render(topology, args.png, my_ip=my_ip, detail=args.detail).path}", file=sys.stderr)
+        drawing = render(topology, args.png, my_ip=my_ip, detail=args.detail, ids=reading.ids)  # .html shows ids
+        print(f"wrote {drawing.path}", file=sys.stderr)
     return 0
 
 

@@ -90,7 +90,7 @@ def test_render_refuses_unknown_formats_in_one_sentence(cli, example_file, tmp_p
     result = cli("render", example_file("assignment"), "-o", tmp_path / "a.jpg")
     assert result.code == 1
     assert result.err == (f"vpcdraw: error: {tmp_path / 'a.jpg'}: vpcdraw draws .png, .svg, .dot, .drawio, "
-                          ".drawio.png or .drawio.svg, not .jpg\n")
+                          ".drawio.png, .drawio.svg or .html, not .jpg\n")
 
 
 def test_render_without_graphviz_says_how_to_install_it(cli, example_file, tmp_path, monkeypatch):
