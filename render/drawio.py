@@ -8,16 +8,16 @@ the geometry the user gave to cells that still exist and places only the new one
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import zlib
 from dataclasses import dataclass, replace
-from urllib.parse import quote, unquote
 from xml.etree import ElementTree as ET
 
 from vpcdraw.topology.model import Topology
+from vpcdraw.topology.mxfile import deflate, pages
 
+from . import drawio_model
 from . import drawio_styles as styles
 from .draw import DRIFT_LOOK
 from .layout import Cluster, Layout, Node, Overlay
@@ -49,6 +49,7 @@ class Vertex:
     parent: str
     geometry: Box
     container: bool = False
+    data: tuple[tuple[str, str], ...] = ()  # draw.io properties ("Edit Data"): what reading the file back needs
 
 
 @dataclass(frozen=True)
@@ -60,12 +61,15 @@ class Link:
     style: str
     source: str
     target: str
+    points: tuple[tuple[float, float], ...] = ()  # waypoints, as the user bent the edge in draw.io
+    data: tuple[tuple[str, str], ...] = ()  # draw.io properties: the rules' descriptions
 
 
 def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = None, detail: str = "auto",
               previous: str | None = None, compressed: bool = False) -> str:
     """The mxfile XML of `topology`, placed as the PNG is; over `previous` (an earlier .drawio's text) cells
-    that still exist keep the geometry they have there. `compressed` writes draw.io's deflate form."""
+    that still exist keep the geometry they have there, and edges their waypoints. `compressed` writes draw.io's
+    deflate form. Reading the file back (`vpcdraw check x.drawio`) gives `topology` again."""
     from vpcdraw.topology.admin_ip import normalise
 
     from . import dot_source
@@ -74,9 +78,65 @@ def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = N
     source, _warnings = dot_source(topology, my_ip, overlay, detail)
     plan = layout(topology, normalise(my_ip) if my_ip else None, overlay, detail)
     vertices = place(plan, graphviz_boxes(source))
+    if drawio_model.grouped(topology, detail):  # counts, not subnets: a picture to look at, not to build from
+        edges = links(plan, vertices)
+        vertices = [replace(v, data=(("detail", "tiers"),)) if v.id == AWS_CLOUD else v for v in vertices]
+    else:
+        vertices, edges = _buildable(topology, vertices, overlay, my_ip)
     if previous is not None:
-        vertices = fit_containers(keep_geometry(vertices, read_geometry(previous)))
-    return mxfile(plan.title, vertices, links(plan, vertices), compressed)
+        before = read_geometry(previous)
+        vertices = keep_geometry(vertices, before)
+        edges = [replace(e, points=before[e.id][2]) if e.id in before else e for e in edges]
+    return mxfile(plan.title, fit_containers(vertices), edges, compressed)
+
+
+def _buildable(topology: Topology, vertices: list[Vertex], overlay: Overlay | None, my_ip: str | None
+               ) -> tuple[list[Vertex], list[Link]]:
+    """The vertices with their properties, plus cells for what the layout leaves out, and the rule edges."""
+    ids = {v.id for v in vertices}
+    added = drawio_model.acl_cells(topology, ids) + drawio_model.extras(topology, ids)
+    ids |= {e.id for e in added}
+    rules = drawio_model.RuleLinks(topology, ids, overlay, my_ip)
+    found = rules.build()
+    found = drawio_model.gateway_paths(topology, found, ids) + found
+    vertices = with_properties(vertices + _placed(vertices, added + rules.extras), topology)
+    return vertices, [Link(r.id, _html(r.value), r.style, r.source, r.target, data=r.data) for r in found]
+
+
+def _placed(vertices: list[Vertex], extras: list[drawio_model.Extra]) -> list[Vertex]:
+    """Cells the layout has no place for: a network ACL at its subnet's top right, others in a row under what
+    their container holds (the container grows to hold them)."""
+    by_id = {v.id: v for v in vertices}
+    row: dict[str, float] = {}
+    found = []
+    for extra in extras:
+        holder = by_id.get(extra.parent)
+        if "/network_acl/" in extra.id and holder is not None and "/subnet/" in holder.id:
+            box = Box(holder.geometry.width - extra.width - 6, 6, extra.width, extra.height)
+        else:
+            bottom = max((v.geometry.y + v.geometry.height for v in vertices if v.parent == extra.parent), default=0)
+            x = row.get(extra.parent, 20.0)
+            box = Box(x, bottom + 16 if holder is not None else bottom + 40, extra.width, extra.height)
+            row[extra.parent] = x + extra.width + 24
+        found.append(Vertex(extra.id, _html(extra.value), extra.style, extra.parent, box, extra.container,
+                            extra.data))
+    return found
+
+
+def with_properties(vertices: list[Vertex], topology: Topology) -> list[Vertex]:
+    """The vertices with their properties (by the address they stand for), and group boxes labelled by their
+    group alone: their rules are edges."""
+    found = drawio_model.properties(topology)
+    out = []
+    for vertex in vertices:
+        key = vertex.id
+        if "/subnet/" in key and "/vpc/" in key[1:]:  # <subnet address>/<group or network ACL address>
+            key = "vpc/" + key.split("/vpc/", 1)[1]
+        value = vertex.value
+        if "/security_group/" in key:
+            value = "<br>".join(line for line in value.split("<br>") if not line.startswith("members allow each other"))
+        out.append(replace(vertex, value=value, data=vertex.data or tuple(found.get(key, {}).items())))
+    return out
 
 
 def graphviz_boxes(source: str) -> dict[str, Box]:
@@ -196,50 +256,32 @@ def _drawn(cell: str, drawn: set[str], holder: dict[str, str]) -> str | None:
     return current
 
 
-def read_geometry(text: str) -> dict[str, tuple[str, Box]]:
-    """The container and geometry of each vertex of an existing .drawio file (plain or compressed), by id;
-    RenderError in one sentence when the text is not a draw.io file."""
+def read_geometry(text: str) -> dict[str, tuple[str, Box, tuple[tuple[float, float], ...]]]:
+    """The container, geometry and waypoints of each cell of an existing .drawio file (plain or compressed), by
+    id; RenderError in one sentence when the text is not a draw.io file."""
+    from vpcdraw.topology.drawio import cells
+
     from . import RenderError
 
     try:
-        models = _models(text)
+        models = pages(text)
     except (ET.ParseError, ValueError, zlib.error) as error:  # binascii.Error is a ValueError
         raise RenderError(f"the existing drawing is not a draw.io file that vpcdraw can read ({error})") from None
-    found: dict[str, tuple[str, Box]] = {}
-    for model in models:
-        for cell in model.iter("mxCell"):
-            geometry = cell.find("mxGeometry")
-            if cell.get("vertex") != "1" or geometry is None:
-                continue
-            try:
-                box = Box(*(float(geometry.get(k, "0")) for k in ("x", "y", "width", "height")))
-            except ValueError:
-                continue  # a cell whose geometry is not numbers is placed by the layout
-            found[cell.get("id", "")] = (cell.get("parent", ""), box)
+    found: dict[str, tuple[str, Box, tuple[tuple[float, float], ...]]] = {}
+    for page in models:
+        for cell in cells(page):
+            local = cell.local
+            found[cell.id] = (cell.parent, Box(local.x, local.y, local.width, local.height), cell.points)
     return found
 
 
-def _models(text: str) -> list[ET.Element]:
-    """The mxGraphModel of each page of an mxfile, inflating compressed pages."""
-    root = ET.fromstring(text)
-    if root.tag == "mxGraphModel":
-        return [root]
-    found = []
-    for diagram in root.iter("diagram"):
-        model = diagram.find("mxGraphModel")
-        if model is None and (diagram.text or "").strip():
-            model = ET.fromstring(inflate(diagram.text or ""))
-        if model is not None:
-            found.append(model)
-    return found
-
-
-def keep_geometry(vertices: list[Vertex], previous: dict[str, tuple[str, Box]]) -> list[Vertex]:
+def keep_geometry(vertices: list[Vertex], previous: dict[str, tuple[str, Box, tuple[tuple[float, float], ...]]]
+                  ) -> list[Vertex]:
     """The vertices, with the geometry of the previous file for those still in the same container."""
     kept = []
     for vertex in vertices:
         before = previous.get(vertex.id)
-        if before is not None and before[0] == vertex.parent:
+        if before is not None and before[0] == vertex.parent and before[1].width > 0:
             vertex = replace(vertex, geometry=before[1])
         kept.append(vertex)
     return kept
@@ -288,33 +330,30 @@ def graph_model(vertices: list[Vertex], edges: list[Link]) -> ET.Element:
     ET.SubElement(root, "mxCell", id="0")
     ET.SubElement(root, "mxCell", {"id": "1", "parent": "0"})
     for vertex in vertices:
-        cell = ET.SubElement(root, "mxCell", {"id": vertex.id, "value": vertex.value, "style": vertex.style,
-                                              "vertex": "1", "parent": vertex.parent})
+        cell = _cell(root, vertex.id, vertex.value, vertex.data,
+                     {"style": vertex.style, "vertex": "1", "parent": vertex.parent})
         g = vertex.geometry
         ET.SubElement(cell, "mxGeometry", {"x": _number(g.x), "y": _number(g.y), "width": _number(g.width),
                                            "height": _number(g.height), "as": "geometry"})
     for link in edges:
-        cell = ET.SubElement(root, "mxCell", {"id": link.id, "value": link.value, "style": link.style, "edge": "1",
-                                              "parent": "1", "source": link.source, "target": link.target})
-        ET.SubElement(cell, "mxGeometry", {"relative": "1", "as": "geometry"})
+        cell = _cell(root, link.id, link.value, link.data, {"style": link.style, "edge": "1", "parent": "1",
+                                                            "source": link.source, "target": link.target})
+        geometry = ET.SubElement(cell, "mxGeometry", {"relative": "1", "as": "geometry"})
+        if link.points:
+            array = ET.SubElement(geometry, "Array", {"as": "points"})
+            for x, y in link.points:
+                ET.SubElement(array, "mxPoint", {"x": _number(x), "y": _number(y)})
     return model
 
 
-def deflate(xml: str) -> str:
-    """draw.io's compressed page text: the XML URI-encoded, raw-deflated (no zlib header), Base64.
-
-    >>> inflate(deflate("<mxGraphModel/>"))
-    '<mxGraphModel/>'
-    """
-    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
-    data = packer.compress(quote(xml, safe="-_.!~*'()").encode("ascii")) + packer.flush()
-    return base64.b64encode(data).decode("ascii")
-
-
-def inflate(text: str) -> str:
-    """The XML of a compressed draw.io page: Base64, raw inflate, then URI-decode (what draw.io itself does)."""
-    data = zlib.decompressobj(wbits=-15).decompress(base64.b64decode(text.strip()))
-    return unquote(data.decode("utf-8"))
+def _cell(root: ET.Element, ident: str, value: str, data: tuple[tuple[str, str], ...],
+          attributes: dict[str, str]) -> ET.Element:
+    """An mxCell; with properties, inside an <object> that holds its id, label and properties (draw.io's form for
+    "Edit Data"), as draw.io writes it."""
+    if not data:
+        return ET.SubElement(root, "mxCell", {"id": ident, "value": value, **attributes})
+    wrapper = ET.SubElement(root, "object", {"label": value, "id": ident, **dict(data)})
+    return ET.SubElement(wrapper, "mxCell", attributes)
 
 
 def _relative(box: Box, origin: Box) -> Box:

@@ -15,37 +15,19 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from urllib.parse import quote, unquote
-from xml.etree import ElementTree as ET
+from urllib.parse import quote
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from vpcdraw.topology.mxfile import (
+    PNG_SIGNATURE,
+    READ_KEYWORDS,
+    URI_SAFE,
+    diagram_in_png,
+    diagram_in_svg,
+    png_chunks,
+)
+
 KEYWORD = b"mxfile"
-READ_KEYWORDS = (b"mxfile", b"mxGraphModel")  # what extractGraphModelFromPng accepts
-URI_SAFE = "-_.!~*'()"  # the characters JavaScript's encodeURIComponent leaves alone (besides letters and digits)
-
-
-def png_chunks(data: bytes) -> list[tuple[bytes, bytes, int]]:
-    """The chunks of a PNG as (type, body, stored CRC); ValueError when `data` is not a whole PNG.
-
-    >>> [kind for kind, _body, _crc in png_chunks(png_with_diagram(_tiny_png(), "<mxfile/>"))]
-    [b'IHDR', b'tEXt', b'IDAT', b'IEND']
-    """
-    if not data.startswith(PNG_SIGNATURE):
-        raise ValueError("not a PNG (no PNG signature)")
-    chunks, at = [], len(PNG_SIGNATURE)
-    while at < len(data):
-        if at + 12 > len(data):
-            raise ValueError("a PNG chunk is cut short")
-        length, kind = struct.unpack(">I4s", data[at:at + 8])
-        end = at + 8 + length
-        if end + 4 > len(data):
-            raise ValueError(f"the PNG chunk {kind!r} is cut short")
-        (crc,) = struct.unpack(">I", data[end:end + 4])
-        chunks.append((kind, data[at + 8:end], crc))
-        at = end + 4
-        if kind == b"IEND":
-            break
-    return chunks
+__all__ = ["chunk", "diagram_in_png", "diagram_in_svg", "png_chunks", "png_with_diagram", "svg_with_diagram"]
 
 
 def chunk(kind: bytes, body: bytes) -> bytes:
@@ -69,37 +51,6 @@ def png_with_diagram(png: bytes, xml: str) -> bytes:
     if not placed:
         raise ValueError("not a PNG with image data (no IDAT chunk)")
     return b"".join(out)
-
-
-def diagram_in_png(data: bytes) -> str | None:
-    """The mxfile XML embedded in a PNG the way draw.io reads it, or None when it holds none (or is no PNG)."""
-    try:
-        chunks = png_chunks(data)
-    except ValueError:
-        return None
-    for kind, body, crc in chunks:
-        if kind == b"IDAT":
-            break
-        if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
-            continue  # a damaged chunk is not the diagram
-        keyword, _, value = body.partition(b"\0")
-        if kind == b"tEXt" and keyword in READ_KEYWORDS:
-            return _uri_decoded(value.decode("latin-1"))
-        if kind == b"zTXt" and keyword == b"mxGraphModel" and value:
-            try:  # draw.io's own zTXt is raw deflate; the PNG spec's is zlib
-                text = zlib.decompress(value[1:], wbits=-15 if value[1:2] != b"\x78" else 15)
-            except zlib.error:
-                continue
-            return _uri_decoded(text.decode("utf-8", "replace").replace("+", " "))
-    return None
-
-
-def _uri_decoded(text: str) -> str:
-    """What extractGraphModelFromPng does last: decodeURIComponent while the text starts with '%' (twice at most)."""
-    for _ in range(2):
-        if text.startswith("%"):
-            text = unquote(text)
-    return text
 
 
 _SVG_START = re.compile(rb"<svg\b[^>]*?(/?)>", re.DOTALL)
@@ -126,18 +77,6 @@ def _attribute(text: str) -> str:
     parser turns literal ones into spaces (XML 1.0, 3.3.3 attribute-value normalisation)."""
     return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
             .replace("\r", "&#13;").replace("\n", "&#10;").replace("\t", "&#9;"))
-
-
-def diagram_in_svg(data: bytes) -> str | None:
-    """The mxfile XML in the root <svg> element's `content` attribute, or None when there is none (or no SVG)."""
-    try:
-        root = ET.fromstring(data)
-    except ET.ParseError:
-        return None
-    content = root.get("content")
-    if not root.tag.endswith("svg") or not content:
-        return None
-    return _uri_decoded(content)
 
 
 def _tiny_png() -> bytes:

@@ -25,8 +25,10 @@ from typing import Any
 
 from .builder import TopologyBuilder
 from .child import exit_words, receive, start
+from .drawio import read as read_drawing
 from .errors import InvalidTopology, LoadError
 from .model import Topology
+from .mxfile import is_drawio
 from .serialize import from_dict, from_json, to_dict, type_problems
 from .validate.problem import Problem, shown
 
@@ -37,8 +39,12 @@ DEFAULT_TIMEOUT = 10.0
 _OLD_IMPORT = re.compile(r"^\s*(?:from|import)\s+(topology|render|deploy)\b", re.MULTILINE)
 
 
-def load(path: str | Path, *, allow_code: bool | None = None, timeout: float | None = None) -> Topology:
-    """The topology a .py or .json file describes; LoadError with one sentence when it cannot be read.
+def load(path: str | Path, *, allow_code: bool | None = None, timeout: float | None = None,
+         notes: list[str] | None = None) -> Topology:
+    """The topology a .py, .json or draw.io file describes; LoadError with one sentence when it cannot be read.
+
+    A draw.io file (.drawio, .drawio.png, .drawio.svg) is data, read under --no-exec too; what its reading
+    assumed where the drawing left something to convention is appended to `notes`.
 
     `allow_code` False refuses .py files (default: allowed unless VPCDRAW_NO_EXEC is set); a .py file that
     runs longer than `timeout` seconds (default $VPCDRAW_LOAD_TIMEOUT or 10; 0 waits for ever) is killed.
@@ -51,6 +57,15 @@ def load(path: str | Path, *, allow_code: bool | None = None, timeout: float | N
         raise LoadError(f"{file} is a folder; give the topology file in it (a .py or .json file)")
     if not file.is_file():
         raise LoadError(f"{file} is not a regular file (a device or a pipe); give a .py or .json topology file")
+    if is_drawio(file.name):
+        try:
+            data = file.read_bytes()
+        except OSError as error:
+            raise LoadError(f"{file}: cannot be read ({error})") from None
+        topology, assumed = read_drawing(data, str(file))
+        if notes is not None:
+            notes += assumed
+        return topology
     if file.suffix == ".json":
         try:
             text = file.read_text(encoding="utf-8")
@@ -67,7 +82,8 @@ def load(path: str | Path, *, allow_code: bool | None = None, timeout: float | N
             raise LoadError(f"{file} is Python, which vpcdraw would run as code; with --no-exec only .json "
                             f"topologies are read (`vpcdraw export {file} --json` makes one)")
         return _run(file, _timeout() if timeout is None else timeout)
-    raise LoadError(f"{file}: a topology file ends in .py or .json, not '{file.suffix or '(none)'}'")
+    raise LoadError(f"{file}: a topology file ends in .py, .json or .drawio (.drawio.png, .drawio.svg), "
+                    f"not '{file.suffix or '(none)'}'")
 
 
 def _timeout() -> float:

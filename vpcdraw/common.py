@@ -17,7 +17,10 @@ def load_valid(file: Path) -> Topology:
     """The topology in `file`, or InvalidTopology listing every problem (before any AWS call)."""
     from vpcdraw.topology import load, validate
 
-    topology = load(file, allow_code=allow_code)
+    notes: list[str] = []
+    topology = load(file, allow_code=allow_code, notes=notes)
+    for note in notes:
+        print(f"vpcdraw: assumed: {note}", file=sys.stderr)
     problems = validate(topology)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

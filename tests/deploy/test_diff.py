@@ -10,6 +10,8 @@ import pytest
 
 from vpcdraw.deploy.diff import drift
 
+from ..drawio_cells import cells_by_id
+
 ZONES = {"public-a": ("172.16.0.0/24", "a"), "public-c": ("172.16.1.0/24", "c"), "private-a": ("172.16.2.0/24", "a"),
          "private-c": ("172.16.3.0/24", "c"), "management": ("172.16.4.0/24", "a")}
 
@@ -114,7 +116,7 @@ def test_diff_cli_json_exit_codes_and_drawing(cli, endpoint, monkeypatch, boto, 
     assert cli("diff", source, "--vpc-id", "vpc-00000000").code == 1
     drawn = cli("diff", source, "--vpc-id", vpc_id, "-o", tmp_path / "drift.drawio")  # editable, marks and all
     assert drawn.code == 2, drawn.err
-    cells = {c.get("id"): c for c in ET.parse(tmp_path / "drift.drawio").iter("mxCell")}
+    cells = cells_by_id(ET.parse(tmp_path / "drift.drawio").getroot())
     labels = [str(c.get("value")) for c in cells.values()]
     assert any(label.startswith("MISSING tcp/3306") for label in labels), labels
     assert any(label.startswith("UNMANAGED tcp/22") for label in labels)

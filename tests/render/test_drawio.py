@@ -14,6 +14,8 @@ from vpcdraw.render.drawio import AWS_CLOUD, deflate, to_drawio
 from vpcdraw.topology import Topology
 from vpcdraw.topology.address import address
 
+from ..drawio_cells import cell_to_edit, flat_cells
+
 MY_IP = "203.0.113.10/32"
 EXAMPLES = ("assignment", "service")
 
@@ -28,7 +30,7 @@ def _cells(text: str) -> dict[str, ET.Element]:
     assert model is not None
     root = model.find("root")
     assert root is not None
-    cells = root.findall("mxCell")
+    cells = flat_cells(root)
     ids = [c.get("id", "") for c in cells]
     assert len(ids) == len(set(ids)), "cell ids are unique"
     return dict(zip(ids, cells, strict=True))
@@ -128,7 +130,7 @@ def test_the_same_topology_gives_the_same_file(assignment):
 
 def _model_cells(model: ET.Element) -> list[dict[str, str]]:
     return [dict(c.attrib) | {f"geometry.{k}": v for k, v in (c.find("mxGeometry") or ET.Element("g")).attrib.items()}
-            for c in model.iter("mxCell")]
+            for c in flat_cells(model)]
 
 
 def test_compressed_form_inflates_to_the_same_model(service):
@@ -145,12 +147,10 @@ def test_compressed_form_inflates_to_the_same_model(service):
 def _move(text: str, cell_id: str, x: float, y: float) -> str:
     """The file as a user leaves it after dragging a cell to (x, y) in its container."""
     document = ET.fromstring(text)
-    for cell in document.iter("mxCell"):
-        if cell.get("id") == cell_id:
-            geometry = cell.find("mxGeometry")
-            assert geometry is not None
-            geometry.set("x", str(x))
-            geometry.set("y", str(y))
+    geometry = cell_to_edit(document, cell_id).find("mxGeometry")
+    assert geometry is not None
+    geometry.set("x", str(x))
+    geometry.set("y", str(y))
     return ET.tostring(document, encoding="unicode")
 
 

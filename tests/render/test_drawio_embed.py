@@ -14,6 +14,8 @@ from tests.render.test_gallery import decode_png
 from vpcdraw.render import output_format, render
 from vpcdraw.render.drawio import to_drawio
 from vpcdraw.render.drawio_embed import diagram_in_png, diagram_in_svg, png_with_diagram
+
+from ..drawio_cells import cell_to_edit, flat_cells
 from vpcdraw.topology import Topology
 
 MY_IP = "203.0.113.10/32"
@@ -39,7 +41,7 @@ def _chunks(data: bytes) -> list[tuple[bytes, bytes]]:
 def _cells(xml: str) -> dict[str, dict[str, str]]:
     """Each cell of an mxfile by id: its attributes and geometry."""
     cells = {}
-    for cell in ET.fromstring(xml).iter("mxCell"):
+    for cell in flat_cells(ET.fromstring(xml)):
         geometry = cell.find("mxGeometry")
         cells[cell.get("id", "")] = {**cell.attrib, **(geometry.attrib if geometry is not None else {})}
     return cells
@@ -48,12 +50,10 @@ def _cells(xml: str) -> dict[str, dict[str, str]]:
 def _move(xml: str, cell_id: str, x: float, y: float) -> str:
     """The mxfile with one cell dragged to (x, y), as a user does in draw.io."""
     document = ET.fromstring(xml)
-    for cell in document.iter("mxCell"):
-        if cell.get("id") == cell_id:
-            geometry = cell.find("mxGeometry")
-            assert geometry is not None
-            geometry.set("x", str(x))
-            geometry.set("y", str(y))
+    geometry = cell_to_edit(document, cell_id).find("mxGeometry")
+    assert geometry is not None
+    geometry.set("x", str(x))
+    geometry.set("y", str(y))
     return ET.tostring(document, encoding="unicode")
 
 

@@ -13,6 +13,8 @@ import pytest
 from vpcdraw.render.environment import hangul_font
 from vpcdraw.topology import load
 
+from ..drawio_cells import cell_to_edit, cells_by_id
+
 
 def test_version(cli):
     with pytest.raises(SystemExit) as exited:
@@ -278,15 +280,15 @@ def test_render_to_drawio_writes_diagrams_net_and_keeps_a_moved_box(cli, example
     source, out = example_file("assignment"), tmp_path / "assignment.drawio"
     assert cli("render", source, "-o", out).code == 0
     tree = ET.parse(out)
-    cells = {c.get("id"): c for c in tree.iter("mxCell")}
+    cells = cells_by_id(tree.getroot())
     subnet = cells["vpc/main/subnet/public-a"]
     assert "mxgraph.aws4.group_security_group" in (subnet.get("style") or "")
-    geometry = subnet.find("mxGeometry")
+    geometry = cell_to_edit(tree.getroot(), "vpc/main/subnet/public-a").find("mxGeometry")
     assert geometry is not None
     geometry.set("x", "7")  # the user moves the box in draw.io
     tree.write(out, encoding="utf-8")
     assert cli("render", source, "-o", out).code == 0
-    again = {c.get("id"): c for c in ET.parse(out).iter("mxCell")}
+    again = cells_by_id(ET.parse(out).getroot())
     moved = again["vpc/main/subnet/public-a"].find("mxGeometry")
     assert moved is not None and moved.get("x") == "7"
 
@@ -308,7 +310,7 @@ def test_render_compressed_drawio_decodes_to_the_plain_one(cli, example_file, tm
     inflated = unquote(zlib.decompressobj(wbits=-15).decompress(base64.b64decode(packed.text or "")).decode())
     plain = ET.parse(tmp_path / "plain.drawio").getroot().find("diagram/mxGraphModel")
     assert plain is not None
-    ids = {c.get("id") for c in ET.fromstring(inflated).iter("mxCell")}
-    assert ids == {c.get("id") for c in plain.iter("mxCell")} and "vpc/main/subnet/public-a" in ids
+    ids = set(cells_by_id(ET.fromstring(inflated)))
+    assert ids == set(cells_by_id(plain)) and "vpc/main/subnet/public-a" in ids
     refused = cli("render", source, "-o", tmp_path / "a.png", "--compressed")
     assert refused.code == 1 and "--compressed is for a .drawio file" in refused.err
