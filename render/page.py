@@ -42,7 +42,8 @@ def html_page(topology: Topology, svg: bytes, plan: Layout, my_ip: str | None = 
     ids = ids or {}
     data = {
         "elements": {key: {"title": fact.title, "lines": fact.lines, "address": fact.address,
-                           "aws_id": ids.get(fact.address, "")} for key, fact in elements.items()},
+                           "aws_id": "\n".join(ids[a] for a in fact.address.split("\n") if a in ids)}
+                     for key, fact in elements.items()},
         "findings": [{"status": f.status, "text": f.text, "address": f.address, "targets": list(f.targets)}
                      for f in findings(topology, overlay, elements, my_ip)] if overlay else [],
     }
@@ -151,6 +152,7 @@ main { display: flex; align-items: flex-start; }
 g.vd-live { cursor: pointer; }
 g.edge .vd-hit { stroke: transparent; stroke-width: 14px; fill: none; pointer-events: stroke; }
 g.vd-on { filter: drop-shadow(0 0 3px #e0007a) drop-shadow(0 0 3px #e0007a); }
+g.vd-hover { filter: drop-shadow(0 0 2px #0972d3); }
 g.vd-on > polygon, g.vd-on > path:not(.vd-hit) { stroke: #e0007a; stroke-width: 4px; }
 #vd-tip { position: fixed; z-index: 10; max-width: 520px; padding: 6px 10px; background: #fffffe;
   border: 1px solid #545b64; border-radius: 4px; box-shadow: 0 2px 8px rgba(0,0,0,.25); pointer-events: none;
@@ -207,6 +209,7 @@ _JS = """
       }
     }
     g.addEventListener("mouseover", function (event) {
+      g.classList.add("vd-hover");
       fill(tip, fact);
       tip.hidden = false;
       tip.dataset.key = key;
@@ -214,11 +217,12 @@ _JS = """
     });
     g.addEventListener("mousemove", place);
     g.addEventListener("mouseout", function (event) {
-      if (!g.contains(event.relatedTarget)) { tip.hidden = true; }
+      if (!g.contains(event.relatedTarget)) { tip.hidden = true; g.classList.remove("vd-hover"); }
     });
     g.addEventListener("click", function () {
-      var words = fact.address ? "Address: " + fact.address : fact.title;
-      if (fact.aws_id) words += "\\nAWS id: " + fact.aws_id;
+      var many = fact.address.indexOf("\\n") >= 0;
+      var words = fact.address ? (many ? "Addresses:\\n" : "Address: ") + fact.address : fact.title;
+      if (fact.aws_id) words += (many ? "\\nAWS ids:\\n" : "\\nAWS id: ") + fact.aws_id;
       info.textContent = words;
       info.dataset.key = key;
       pinned = [key];

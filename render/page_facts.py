@@ -28,7 +28,7 @@ class Fact:
 
     title: str
     lines: list[str] = field(default_factory=list)
-    address: str = ""  # the resource's address, shown on click ("" for what is not a resource)
+    address: str = ""  # the resource's address, shown on click ("" for what is not one; an edge's rules: a line each)
     covers: set[str] = field(default_factory=set)
 
 
@@ -82,8 +82,9 @@ def facts(topology: Topology, plan: Layout, my_ip: str | None, overlay: Overlay 
         behind = _behind(edge, rules)
         arrow = " ↔ " if edge.both else " → "
         lines = [r.words(my_ip) for r in behind] or list(edge.labels)
+        wheres = sorted({r.where for r in behind})  # a click shows the rules' addresses, one a line
         found[edge_key(edge)] = Fact(f"{names.get(edge.source, edge.source)}{arrow}"
-                                     f"{names.get(edge.target, edge.target)}", lines, "", {r.where for r in behind})
+                                     f"{names.get(edge.target, edge.target)}", lines, "\n".join(wheres), set(wheres))
     return found
 
 

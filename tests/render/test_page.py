@@ -258,6 +258,9 @@ def test_hovering_an_edge_a_subnet_and_a_group_shows_their_rules_and_routes(
     browser.click(group)
     assert browser.js("document.getElementById('vd-info').textContent") == "Address: vpc/main/security_group/private"
     assert browser.js(f"document.getElementById({json.dumps(group)}).classList.contains('vd-on')")
+    browser.click(edge)  # a line is its rules: their addresses
+    assert browser.js("document.getElementById('vd-info').textContent") == (
+        "Address: vpc/main/security_group/public/ingress/tcp/8080/0.0.0.0/0")
 
     assert [u for u in browser.requests() if not u.startswith(("file:", "data:"))] == []
     assert browser.errors() == []
