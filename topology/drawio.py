@@ -426,8 +426,9 @@ class _Reader:
         self.nats: set[str] = set()
         for cell in self.mine(vpc_cell, "nat_gateway"):
             subnet = self.inside(cell, "public_subnet", "private_subnet", "subnet")
-            if subnet is None or subnet.id not in self.subnet_of:
+            if subnet is None:
                 self.problem(cell, "a NAT gateway in no subnet; put it in the public subnet it lives in")
+            if subnet is None or subnet.id not in self.subnet_of:  # in a subnet that could not be read: said there
                 continue
             name, label = self._named(cell, "NAT Gateway", "nat")
             self.nats.add(name)
@@ -468,8 +469,9 @@ class _Reader:
             routes = tuple(lines[1:] if head.lower().startswith("route table") else lines)
             if not name:
                 name = f"table-{len(tables) + 1}"
-            if name == "main":
-                continue  # the VPC's main table: local routes only
+            if name == "main":  # the VPC's main table (local routes only), drawn: no convention for its subnets
+                associated["main"] += [self.subnet_of[s.id][1] for s in self._served(cell)]
+                continue
             subnets = [self.subnet_of[s.id][1] for s in self._served(cell)]  # none: a table no subnet uses yet
             tables[name].append((cell, routes))
             associated[name] += subnets
@@ -622,8 +624,9 @@ class _Reader:
     def instances(self, vpc: VpcBuilder, vpc_cell: Cell) -> None:
         for cell in self.mine(vpc_cell, "instance"):
             holder = self.inside(cell, "public_subnet", "private_subnet", "subnet")
-            if holder is None or holder.id not in self.subnet_of:
+            if holder is None:
                 self.problem(cell, "an EC2 instance in no subnet; put it in the subnet it runs in")
+            if holder is None or holder.id not in self.subnet_of:  # in a subnet that could not be read: said there
                 continue
             lines = [line for line in cell.lines if not line.startswith(_MARKS)]
             head = (lines[0] if lines else "").split()
