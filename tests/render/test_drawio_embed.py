@@ -14,9 +14,9 @@ from tests.render.test_gallery import decode_png
 from vpcdraw.render import output_format, render
 from vpcdraw.render.drawio import to_drawio
 from vpcdraw.render.drawio_embed import diagram_in_png, diagram_in_svg, png_with_diagram
+from vpcdraw.topology import Topology
 
 from ..drawio_cells import cell_to_edit, flat_cells
-from vpcdraw.topology import Topology
 
 MY_IP = "203.0.113.10/32"
 SVG = "{http://www.w3.org/2000/svg}"
