@@ -40,6 +40,9 @@ def add_read_commands(commands: Any) -> None:
     imports.add_argument("--vpc-id", help="the VPC to import")
     imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
     imports.add_argument("--png", type=Path, help="also draw it (.png, .svg, .dot, .drawio or .html)")
+    imports.add_argument("--drawio", type=Path, metavar="FILE",
+                         help="also write it as a draw.io drawing to edit and build from (.drawio, .drawio.png or "
+                              ".drawio.svg; every subnet drawn)")
     imports.add_argument("--my-ip", metavar="ADDRESS",
                          help="the admin's address: a rule from exactly it is written as my_ip (default: "
                               "$VPCDRAW_MY_IP)")
@@ -94,10 +97,13 @@ def imported(vpc_id: str | None, region: str | None, profile: str | None, use_lo
 
 
 def _import(args: argparse.Namespace) -> int:
+    from vpcdraw.topology.mxfile import is_drawio
     from vpcdraw.topology.serialize import to_json
     from vpcdraw.topology.source import to_python
     from vpcdraw.topology.validate import validate
 
+    if args.drawio and not is_drawio(args.drawio.name):
+        raise VpcdrawError(f"--drawio writes a .drawio, .drawio.png or .drawio.svg file, not {args.drawio}")
     my_ip = resolve_my_ip(args.my_ip)
     reading = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
                        external_id=args.external_id)
@@ -119,6 +125,11 @@ def _import(args: argparse.Namespace) -> int:
         from vpcdraw.render import render
 
         drawing = render(topology, args.png, my_ip=my_ip, detail=args.detail, ids=reading.ids)  # .html shows ids
+        print(f"wrote {drawing.path}", file=sys.stderr)
+    if args.drawio:
+        from vpcdraw.render import render
+
+        drawing = render(topology, args.drawio, my_ip=my_ip, detail="subnets")  # each subnet: a file to build from
         print(f"wrote {drawing.path}", file=sys.stderr)
     return 0
 

@@ -19,6 +19,8 @@ from vpcdraw.deploy.diff import drift
 from vpcdraw.deploy.translate import read_vpc
 from vpcdraw.topology import load, validate
 
+from ..render.test_drawio_roundtrip import canonical
+
 
 @pytest.fixture
 def aws(aws_env, monkeypatch):  # type: ignore[no-untyped-def]
@@ -180,3 +182,22 @@ def test_import_then_adopt_takes_the_console_vpc_over_with_tags_only(cli, aws, b
     assert cli("destroy", target, "--yes").code == 0
     assert boto.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [built.vpc]}])["Vpcs"] == []
     assert boto.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [other.vpc]}])["Subnets"] == before_other
+
+
+def test_import_drawio_gives_a_drawing_that_is_the_console_vpc(cli, aws, console, tmp_path):
+    """A VPC clicked together in the console, imported to a draw.io file: the drawing builds the same topology
+    as the imported file, and diffing it against the account finds nothing to do."""
+    target, drawing = tmp_path / "imported.py", tmp_path / "week1.drawio"
+    result = cli("import", "--vpc-id", console.vpc, "-o", target, "--drawio", drawing)
+    assert result.code == 0, result.err
+    from_drawing, from_file = load(drawing, allow_code=False), load(target)
+    assert canonical(from_drawing) == canonical(from_file)
+    in_sync = cli("diff", drawing, "--vpc-id", console.vpc, "--json")
+    assert in_sync.code == 0, in_sync.out
+
+
+def test_import_drawio_refuses_another_kind_of_file_before_any_call(cli, tmp_path):
+    done = cli("import", "--vpc-id", "vpc-1", "--drawio", tmp_path / "week1.png")
+    assert done.code == 1, done.err
+    wrong = tmp_path / "week1.png"
+    assert done.err == f"vpcdraw: error: --drawio writes a .drawio, .drawio.png or .drawio.svg file, not {wrong}\n"
