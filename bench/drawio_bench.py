@@ -33,8 +33,7 @@ METHOD = (f"Whole processes, medians of {REPEATS} runs of each command, the two 
 # Measured once by hand, not by the bench, which would wait for it: said under the table so the grouped row is read
 # for what it is.
 EXPANDED = ("With `--expand` (every one of the 1,000 subnets a cell of its own) the export did not finish in 90 s "
-            "when tried by hand on 2026-12-01: the .drawio takes its placement from Graphviz, as the PNG does, and "
-            "the 60-subnet `--expand` PNG above is already the slowest row of that table.")
+            "when tried by hand on 2026-12-01 (the .drawio takes its placement from Graphviz, as the PNG does).")
 
 Row = tuple[str, str, str]
 
