@@ -78,7 +78,7 @@ def test_dot_file_names_icons_relative_to_diagrams_resources(assignment, tmp_pat
     dot = render(assignment, tmp_path / "assignment.dot").path.read_text("utf-8")
     _assert_names_no_machine_path(dot)
     icons = set(re.findall(r'(?:image|SRC)="([^"]+)"', dot))
-    assert "aws/network/internet-gateway.png" in icons and "aws/network/route-table.png" in icons
+    assert "aws/network/internet-gateway.png" in icons and "aws/network/vpc-router.png" in icons
     assert all(not name.startswith("/") for name in icons), icons
     assert DRAW_BY_HAND in dot.split("graph [", 1)[0]  # the top says where the icons are resolved from
 
