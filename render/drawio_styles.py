@@ -50,7 +50,9 @@ _GENERAL = ("outlineConnect=0;fontColor=#232F3E;gradientColor=none;fillColor=#23
 ICONS: dict[str, tuple[str, float, float]] = {
     "internet_gateway": (_NETWORK + "internet_gateway;", 78, 78),
     "nat_gateway": (_NETWORK + "nat_gateway;", 78, 78),
-    "route_table": (_NETWORK + "route_table;", 46, 45),  # the palette's 78x76, at the PNG's small-icon size
+    # AWS's route-table icon prints 172.16.0.0 / 172.16.1.0 / 172.16.2.0, which reads as routes: the VPC router,
+    # as in the PNG, with the table's name and routes in its label
+    "route_table": (_NETWORK + "router;", 46, 46),
     "network_acl": (_NETWORK + "network_access_control_list;", 46, 46),
     "internet": (_GENERAL + "internet_alt1;", 78, 48),
     "admin": (_GENERAL + "user;", 78, 78),

@@ -54,6 +54,7 @@ GROUP_ICONS: dict[str, str] = {
 }
 RESOURCE_SHAPES: dict[str, str] = {
     "internet_gateway": "internet_gateway", "nat_gateway": "nat_gateway", "route_table": "route_table",
+    "router": "route_table",  # vpcdraw's own: the route-table icon's artwork prints addresses that read as routes
     "network_access_control_list": "network_acl", "instance2": "instance", "instance": "instance",
     "instances": "instance", "ec2": "instance", "internet_alt1": "internet", "internet_alt2": "internet",
     "internet": "internet", "globe": "internet", "user": "admin", "users": "admin", "client": "admin",

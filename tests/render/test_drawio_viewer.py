@@ -28,7 +28,7 @@ LABELS = {
     "service": ("VPC main 172.16.0.0/16", "tcp/8080", "tcp/3306", "203.0.113.10/32", "NAT Gateway", "web-a"),
 }
 STENCILS = {  # stencils that must have been found, beyond "every AWS shape was drawn"
-    "assignment": {"mxgraph.aws4.group_vpc2", "mxgraph.aws4.internet_gateway", "mxgraph.aws4.route_table"},
+    "assignment": {"mxgraph.aws4.group_vpc2", "mxgraph.aws4.internet_gateway", "mxgraph.aws4.router"},
     "service": {"mxgraph.aws4.group_vpc2", "mxgraph.aws4.nat_gateway", "mxgraph.aws4.instance2"},
 }
 
