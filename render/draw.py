@@ -63,6 +63,7 @@ DRIFT_LOOK: dict[str, tuple[str, str, str, str]] = {
 }
 
 FONT_FALLBACK = "Sans-Serif"
+LABEL_PAD = (6, 14)  # points of room above and below an edge's label, so it sits clear of the boxes around it
 SMALL_ICONS = ("route_table", "public_subnet", "private_subnet")  # supporting icons, drawn smaller
 SMALL_ICON_PT = 44
 ICON_PT = 96  # a marked icon drawn over its text, about as large as the others
@@ -103,8 +104,9 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
             _node(node, fontname)
         if layout.edges or any(n.status for n in layout.nodes()) or any(c.status for c in layout.clusters()):
             _legend(layout, fontname)
+        levels = {n.id: n.level for n in layout.nodes()}
         for edge in layout.edges:
-            _edge(diagram, edge, layout, fontname)
+            _edge(diagram, edge, levels, fontname)
         for column in layout.columns:
             for upper, lower in itertools.pairwise(column):
                 diagram.dot.edge(upper, lower, style="invis", weight="10")
@@ -180,12 +182,20 @@ def _cluster(cluster: Cluster, fontname: str) -> None:
             _cluster(child, fontname)
 
 
-def _edge(diagram: Any, edge: Edge, layout: Layout, fontname: str) -> None:
+def _edge_label(lines: tuple[str, ...]) -> str:
+    """An edge's ports, with room above and below: dot puts an edge's label in the row between its ends, flush
+    against the next box's border (8 pt off, the box's name over it); the padding keeps the text off both boxes.
+    Between two AZ columns the label can only go in the gap between their borders: white behind the text keeps
+    the dashed line from running through it."""
+    text = "<BR/>".join(html.escape(line) for line in lines)
+    return (f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="1"><TR><TD HEIGHT="{LABEL_PAD[0]}"></TD></TR>'
+            f'<TR><TD BGCOLOR="#FFFFFF">{text}</TD></TR><TR><TD HEIGHT="{LABEL_PAD[1]}"></TD></TR></TABLE>>')
+
+
+def _edge(diagram: Any, edge: Edge, levels: dict[str, int], fontname: str) -> None:
     color, style, _ = EDGE_LOOK[edge.style]
-    levels = {n.id: n.level for n in layout.nodes()}
     attrs = {
-        "label": "\n".join(edge.labels),
-        "decorate": "true",
+        "label": _edge_label(edge.labels),
         "color": color,
         "fontcolor": color,
         "style": style,
@@ -194,13 +204,14 @@ def _edge(diagram: Any, edge: Edge, layout: Layout, fontname: str) -> None:
         "penwidth": _pen_width(edge.style),
     }
     source_level, target_level = levels.get(edge.source, 0), levels.get(edge.target, 0)
+    reverse = source_level > target_level  # drawn target -> source, so ranks stay top-down
     if source_level == target_level:
         # A labelled edge within one row makes dot fail ("trouble in init_rank", "lost edge"); xlabel does not.
         attrs["xlabel"] = attrs.pop("label")
     if edge.both:
         attrs["dir"] = "both"
-    if source_level > target_level:
-        diagram.dot.edge(edge.target, edge.source, dir=attrs.pop("dir", "back"), **attrs)  # keep ranks top-down
+    if reverse:
+        diagram.dot.edge(edge.target, edge.source, dir=attrs.pop("dir", "back"), **attrs)
     else:
         diagram.dot.edge(edge.source, edge.target, **attrs)
 

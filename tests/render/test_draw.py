@@ -8,6 +8,7 @@ import re
 import struct
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from tests.strategies import topologies
@@ -162,3 +163,53 @@ def test_route_tables_are_drawn_with_an_icon_that_prints_no_addresses(assignment
         assert 'IMG SRC="aws/network/vpc-router.png"' in node
         assert "route table " in node  # the table's name, and its routes, are in the label
     assert "0.0.0.0/0 to igw" in dot
+
+
+def _zone_of(drawing) -> dict[str, str]:
+    found = {}
+    stack = [(c, "") for c in drawing.root]
+    while stack:
+        cluster, zone = stack.pop()
+        zone = cluster.id if cluster.style == "az" else zone
+        found.update((n.id, zone) for n in cluster.nodes)
+        stack += [(child, zone) for child in cluster.clusters]
+    return found
+
+
+def _clearance(text: tuple[float, float, float, float], box: tuple[float, float, float, float]) -> float:
+    """How far a label's text keeps from a box's border, inside or outside it; 0 when it crosses it."""
+    (left, bottom, right, top), (bleft, bbottom, bright, btop) = text, box
+    if left >= bleft and right <= bright and bottom >= bbottom and top <= btop:
+        return min(left - bleft, bright - right, bottom - bbottom, btop - top)
+    return max(bleft - right, left - bright, bbottom - top, bottom - btop, 0)
+
+
+@pytest.mark.parametrize("example", ["assignment", "service"])
+def test_edge_labels_keep_off_the_borders_of_subnets_groups_and_zones(example, request):
+    import json
+
+    from vpcdraw.render import rasterise
+
+    drawing = layout(request.getfixturevalue(example), "203.0.113.10/32")
+    zone = _zone_of(drawing)
+    graph = json.loads(rasterise(to_dot(drawing), "json"))
+    names = {o["_gvid"]: o["name"] for o in graph["objects"]}
+    boxes = {o["name"].removeprefix("cluster_"): tuple(map(float, o["bb"].split(","))) for o in graph["objects"]
+             if o["name"].startswith("cluster_") and "bb" in o}
+    near = []
+    for edge in (e for e in graph["edges"] if e.get("label") or e.get("xlabel")):  # the rules', not invisible
+        ends = {names[edge["tail"]], names[edge["head"]]}
+        across = len({zone.get(n, "") for n in ends}) > 1  # between AZ columns (or from outside into one)
+        texts = [op for op in edge.get("_ldraw_", []) + edge.get("_xldraw_", []) if op["op"] == "T"]
+        assert texts, ends
+        if across:  # in the gap between two AZ boxes, on white, so neither dashed border runs through the text
+            assert {"op": "C", "grad": "none", "color": "#ffffff"} in edge.get("_ldraw_", []), ends
+        for op in texts:
+            (x, y), width = op["pt"], op["width"]
+            left = x - {"l": 0, "c": width / 2, "r": width}[op["align"]]
+            text = (left, y - 3, left + width, y + 10)  # 12 pt type around its baseline
+            for box_id, box in boxes.items():
+                ours = "/subnet/" in box_id or ("/az/" in box_id and not across and box_id.count("/") == 3)
+                if ours and _clearance(text, box) < 12:
+                    near.append((op["text"], sorted(ends), box_id, round(_clearance(text, box))))
+    assert near == []
