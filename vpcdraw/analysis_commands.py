@@ -33,7 +33,7 @@ def add_analysis_commands(commands: Any) -> None:
                "  vpcdraw lint assignment.py --format sarif --soft-fail > vpcdraw.sarif\n"
                "                                       SARIF 2.1.0 for GitHub code scanning (upload-sarif)",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    lint.add_argument("file", type=Path, nargs="?", help="topology file (.py or .json)")
+    lint.add_argument("file", type=Path, nargs="?", help="topology file (.py, .json, or a .drawio drawing)")
     lint.add_argument("--vpc-id", help="lint a live VPC instead (imported read-only)")
     lint.add_argument("--region", help="with --vpc-id: the region (default: the standard AWS configuration)")
     lint.add_argument("--profile", help="with --vpc-id: the AWS profile")
@@ -79,7 +79,7 @@ def add_analysis_commands(commands: Any) -> None:
                     "a host. Works on the drawing alone: nothing needs to be deployed. Exit 0 reachable, 2 not, "
                     "1 error.",
         epilog="example: vpcdraw reach assignment.py internet private 3306")
-    reach.add_argument("file", nargs="?", help="topology file (.py or .json); with --vpc-id leave it out")
+    reach.add_argument("file", nargs="?", help="topology file (.py, .json, or a .drawio drawing); with --vpc-id leave it out")
     reach.add_argument("source", nargs="?", metavar="FROM")
     reach.add_argument("target", nargs="?", metavar="TO")
     reach.add_argument("port", nargs="?", default="tcp/22", metavar="PORT",

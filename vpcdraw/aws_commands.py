@@ -77,7 +77,7 @@ def add_commands(commands: Any) -> None:
 
 
 def file_and_aws_options(parser: argparse.ArgumentParser, my_ip: bool = True) -> None:
-    parser.add_argument("file", type=Path, help="topology file (.py or .json)")
+    parser.add_argument("file", type=Path, help="topology file (.py, .json, or a .drawio drawing)")
     parser.add_argument("--local", action="store_true",
                         help="use the embedded local AWS, starting it when needed (also VPCDRAW_LOCAL=1)")
     parser.add_argument("--region", help="must match the topology's region, which decides")

@@ -100,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate a topology file and list every problem",
                                 description="Validate a topology file; list every problem, each with its address.")
-    check.add_argument("file", type=Path, help="topology file (.py or .json)")
+    check.add_argument("file", type=Path, help="topology file (.py, .json, or a .drawio drawing)")
     check.set_defaults(run=_check)
 
     render = commands.add_parser(
@@ -110,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                     ".drawio.png / .drawio.svg (the picture, with the diagram inside: it opens editable in draw.io), "
                     "or .html (one self-contained page: hover a line, subnet or security group for its rules and "
                     "routes).")
-    render.add_argument("file", type=Path, help="topology file (.py or .json)")
+    render.add_argument("file", type=Path, help="topology file (.py, .json, or a .drawio drawing)")
     render.add_argument("-o", "--output", type=Path, default=None,
                         help="where to write the drawing (default: the file's name with .png)")
     _my_ip_option(render)
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export", help="print a topology in its JSON form",
                                  description="Print a topology in its JSON form, which round-trips exactly.")
-    export.add_argument("file", type=Path, help="topology file (.py or .json)")
+    export.add_argument("file", type=Path, help="topology file (.py, .json, or a .drawio drawing)")
     export.add_argument("--json", action="store_true", default=True, help="JSON output (the only form, and default)")
     export.add_argument("-o", "--output", type=Path, default=None, help="write to this file instead of stdout")
     export.set_defaults(run=_export)

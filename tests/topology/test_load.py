@@ -40,7 +40,8 @@ def test_a_builder_bound_to_topology_is_built(tmp_path):
                        "t.vpc('m', '10.0.0.0/16').security_group('a', 'b').ingress('tcp/http', anywhere)\n",
          "badport.py line 3: BadPort: port 'tcp/http' is not a port or range"),
         ("bad.json", "{", "bad.json: not valid JSON"),
-        ("topology.yaml", "a: 1", "a topology file ends in .py or .json, not '.yaml'"),
+        ("topology.yaml", "a: 1",
+         "a topology file ends in .py, .json or .drawio (.drawio.png, .drawio.svg), not '.yaml'"),
     ],
 )
 def test_broken_files_get_one_sentence(tmp_path, name, text, message):

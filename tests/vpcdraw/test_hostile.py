@@ -40,6 +40,17 @@ CORPUS = {
     "bytes.json": "\udcff",
     "deep.json": "[" * 100_000 + "]" * 100_000,  # before: exit 70, RecursionError in json.loads
     "digits.json": '{"name": ' + "9" * 5000 + "}",  # before: exit 70, Python's 4,300-digit limit
+    # a drawing is data: entity bombs, cells that hold each other, nonsense geometry and edges to nowhere
+    "laughs.drawio": '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">'
+                     + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+                     + ']><mxfile><diagram><mxGraphModel><root><mxCell id="0" value="&i;"/></root></mxGraphModel>'
+                       '</diagram></mxfile>',
+    "loop.drawio": '<mxfile><diagram><mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>'
+                   '<mxCell id="a" parent="b" vertex="1" value="VPC main 10.0.0.0/16" style="shape=mxgraph.aws4.group;'
+                   'grIcon=mxgraph.aws4.group_vpc2;"><mxGeometry x="nan" y="1e400" width="-5" as="geometry"/></mxCell>'
+                   '<mxCell id="b" parent="a" vertex="1" value="AZ a"/><mxCell id="e" edge="1" source="a" target="zz" '
+                   'value="tcp/22"/></root></mxGraphModel></diagram></mxfile>',
+    "nothing.drawio.png": "not a png at all",
 }
 
 
