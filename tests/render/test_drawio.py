@@ -191,3 +191,17 @@ def test_a_previous_file_that_is_not_draw_io_is_one_sentence(small, previous):
     t, _vpc = small()
     with pytest.raises(RenderError, match=r"not a draw\.io file"):
         to_drawio(t.build(), MY_IP, previous=previous)
+
+
+def test_a_re_export_keeps_the_bends_the_user_gave_an_edge(assignment):
+    first = ET.fromstring(to_drawio(assignment, MY_IP))
+    edge_id = "my-ip->vpc/main/subnet/management/vpc/main/security_group/management"
+    geometry = cell_to_edit(first, edge_id).find("mxGeometry")
+    assert geometry is not None
+    points = ET.SubElement(geometry, "Array", {"as": "points"})  # as draw.io writes a bent edge
+    ET.SubElement(points, "mxPoint", {"x": "120", "y": "640"})
+    ET.SubElement(points, "mxPoint", {"x": "120", "y": "700.5"})
+    again = ET.fromstring(to_drawio(assignment, MY_IP, previous=ET.tostring(first, encoding="unicode")))
+    kept = cell_to_edit(again, edge_id).find("mxGeometry/Array")
+    assert kept is not None and kept.get("as") == "points"
+    assert [(p.get("x"), p.get("y")) for p in kept.iter("mxPoint")] == [("120", "640"), ("120", "700.5")]
