@@ -16,6 +16,7 @@ from .layout import Cluster, Edge, Layout, Node
 
 # AWS Architecture Icons group conventions: (pen colour, fill, line style).
 CLUSTER_LOOK: dict[str, tuple[str, str, str]] = {
+    "aws_cloud": ("#232F3E", "#FFFFFF", "solid"),
     "region": ("#00A4A6", "#FFFFFF", "dashed"),
     "vpc": ("#8C4FFF", "#FFFFFF", "solid"),
     "az": ("#007FAA", "#FFFFFF", "dashed"),
@@ -24,6 +25,8 @@ CLUSTER_LOOK: dict[str, tuple[str, str, str]] = {
     "security_group": ("#DD344C", "#FFFFFF", "dashed"),
     "placeholder": ("#FFFFFF", "#FFFFFF", "invis"),
 }
+
+AWS_CLOUD = "aws_cloud"  # the id of the AWS Cloud box around the regions
 
 # The picture for each node kind: a diagrams class, by module and name. Hosts of every role ("instance_web",
 # "instance_db", ...) are EC2 instances and get AWS's EC2 instance icon, their role being in the label: a db host
@@ -98,8 +101,8 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
     try:
         for node in layout.top:
             _node(node, fontname)
-        for cluster in layout.root:
-            _cluster(cluster, fontname)
+        if layout.root:
+            _aws_cloud(layout.root, fontname)
         for node in layout.bottom:
             _node(node, fontname)
         if layout.edges or any(n.status for n in layout.nodes()) or any(c.status for c in layout.clusters()):
@@ -137,7 +140,11 @@ def _node(node: Node, fontname: str) -> None:
         _icon_over_text(node, SMALL_ICON_PT if node.icon in SMALL_ICONS else ICON_PT, fontname)
     else:
         icon = _icon_class(node.icon)
-        icon(node.label, nodeid=node.id, fontname=fontname, image=icon_name(icon))  # relative: see icons.py
+        # An internet gateway is attached to its VPC's edge: dot cannot draw a node on a box's border, so the
+        # gateway is the VPC's first row and its icon the top of its node, as near the border as dot allows.
+        lines = node.label.count("\n") + 1
+        edge = {"imagepos": "tc", "height": f"{1.45 + 0.22 * lines:.2f}"} if node.icon == "internet_gateway" else {}
+        icon(node.label, nodeid=node.id, fontname=fontname, image=icon_name(icon), **edge)  # relative: see icons.py
 
 
 def _icon_over_text(node: Node, size: int, fontname: str) -> None:
@@ -180,6 +187,19 @@ def _cluster(cluster: Cluster, fontname: str) -> None:
             _node(node, fontname)
         for child in cluster.clusters:
             _cluster(child, fontname)
+
+
+def _aws_cloud(regions: list[Cluster], fontname: str) -> None:
+    """AWS's "AWS Cloud" group around the regions; the internet, other networks and the admin stay outside it.
+    It is the drawing's alone (no resource has it), so the Layout does not have it."""
+    from diagrams import Cluster as Box
+
+    pen, fill, style = CLUSTER_LOOK["aws_cloud"]
+    attrs = {"label": "AWS Cloud", "pencolor": pen, "fontcolor": pen, "bgcolor": fill, "style": style,
+             "penwidth": "2", "fontname": fontname, "fontsize": "14", "margin": "16"}
+    with Box(AWS_CLOUD, graph_attr=attrs):
+        for cluster in regions:
+            _cluster(cluster, fontname)
 
 
 def _edge_label(lines: tuple[str, ...]) -> str:

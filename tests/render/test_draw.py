@@ -213,3 +213,41 @@ def test_edge_labels_keep_off_the_borders_of_subnets_groups_and_zones(example, r
                 if ours and _clearance(text, box) < 12:
                     near.append((op["text"], sorted(ends), box_id, round(_clearance(text, box))))
     assert near == []
+
+
+
+def _icon(svg: str, node_id: str) -> tuple[float, float, float, float]:
+    """A node's icon as the SVG draws it: left, top, right, bottom."""
+    from tests.render.svg import _groups
+
+    attrs = dict(re.findall(r'\b(x|y|width|height)="([-\d.]+)(?:px)?"',
+                            re.search(r"<image [^>]*>", dict(_groups(svg, "node"))[node_id]).group(0)))
+    x, y, width, height = (float(attrs[k]) for k in ("x", "y", "width", "height"))
+    return x, y, x + width, y + height
+
+
+def test_the_region_sits_in_an_aws_cloud_box_with_the_internet_and_the_admin_outside(assignment):
+    from tests.render.svg import boxes, draw
+
+    dot, svg = draw(assignment, my_ip="203.0.113.10/32")
+    cloud = re.search(r'subgraph cluster_aws_cloud \{\n\t\tgraph \[([^\]]*)\]', dot).group(1)
+    assert 'label="AWS Cloud"' in cloud and 'pencolor="#232F3E"' in cloud
+    drawn = boxes(svg)
+    assert drawn["aws_cloud"].texts == ("AWS Cloud",)
+    assert drawn["region/ap-northeast-2"].inside(drawn["aws_cloud"])
+    _, top, _, bottom = drawn["aws_cloud"].bounds
+    for outside in ("internet", "my-ip"):
+        icon = _icon(svg, outside)
+        assert icon[3] < top or icon[1] > bottom, outside
+
+
+def test_the_internet_gateway_sits_at_the_top_edge_of_its_vpc(service):
+    from tests.render.svg import boxes, draw
+
+    _, svg = draw(service, my_ip="203.0.113.10/32")
+    drawn = boxes(svg)
+    vpc_top = drawn["vpc/main"].bounds[1]
+    icon_top = _icon(svg, "vpc/main/internet_gateway/igw")[1]
+    # the VPC's border, its margin and its name's line above the icon, no more (it was 67 pt)
+    assert 0 < icon_top - vpc_top <= 40
+    assert all(icon_top < box.bounds[1] for name, box in drawn.items() if "/az/" in name)
