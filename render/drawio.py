@@ -67,7 +67,8 @@ class Link:
 
 def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = None, detail: str = "auto",
               previous: str | None = None, compressed: bool = False) -> str:
-    """The mxfile XML of `topology`, placed as the PNG is; over `previous` (an earlier .drawio's text) cells
+    """The mxfile XML of `topology`, placed as the PNG is (past DOT_LIMIT subnets drawn one by one, in rows:
+    render.grid); over `previous` (an earlier .drawio's text) cells
     that still exist keep the geometry they have there, and edges their waypoints. `compressed` writes draw.io's
     deflate form. Reading the file back (`vpcdraw check x.drawio`) gives `topology` again."""
     from vpcdraw.topology.admin_ip import normalise
@@ -75,9 +76,15 @@ def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = N
     from . import dot_source
     from .layout import layout
 
-    source, _warnings = dot_source(topology, my_ip, overlay, detail)
     plan = layout(topology, normalise(my_ip) if my_ip else None, overlay, detail)
-    vertices = place(plan, graphviz_boxes(source))
+    if _too_big_for_dot(topology, detail):
+        from .grid import grid_boxes
+
+        boxes = grid_boxes(plan)
+    else:
+        source, _warnings = dot_source(topology, my_ip, overlay, detail)
+        boxes = graphviz_boxes(source)
+    vertices = place(plan, boxes)
     if drawio_model.grouped(topology, detail):  # counts, not subnets: a picture to look at, not to build from
         edges = links(plan, vertices)
         vertices = [replace(v, data=(("detail", "tiers"),)) if v.id == AWS_CLOUD else v for v in vertices]
@@ -88,6 +95,14 @@ def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = N
         vertices = keep_geometry(vertices, before)
         edges = [replace(e, points=before[e.id][2]) if e.id in before else e for e in edges]
     return mxfile(plan.title, fit_containers(vertices), edges, compressed)
+
+
+DOT_LIMIT = 60  # past this many subnets drawn one by one, dot takes minutes (100: 107 s; 200: over 120 s)
+
+
+def _too_big_for_dot(topology: Topology, detail: str) -> bool:
+    """Whether the layout draws so many subnets one by one that the export places them in rows itself."""
+    return not drawio_model.grouped(topology, detail) and sum(len(v.subnets) for v in topology.vpcs) > DOT_LIMIT
 
 
 def _buildable(topology: Topology, vertices: list[Vertex], overlay: Overlay | None, my_ip: str | None

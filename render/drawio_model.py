@@ -21,6 +21,7 @@ from vpcdraw.topology.specs import Direction
 from . import drawio_styles as styles
 from .layout import GROUP_OVER, INTERNET, MY_IP, Overlay
 
+FAN_OUT = 8  # a rule between groups gets an edge per pair of their boxes up to this many
 EXTRA = (150.0, 48.0)  # size of a group box drawn for a group that protects nothing drawn
 
 
@@ -179,10 +180,14 @@ class RuleLinks:
     def add(self, vpc: Vpc, boxes: dict[str, list[str]], direction: Direction, rule: Rule, group: list[str],
             mark: str) -> None:
         peers = self.peer_cells(vpc, boxes, rule.peer)
-        for box in group:
-            for peer in peers:
-                source, target = (peer, box) if direction == "ingress" else (box, peer)
-                self.lines[(source, target, direction)].append((direction, rule, mark))
+        if not peers:
+            return
+        # every pair while few; past FAN_OUT one edge into each box, so the file grows with boxes, not their square
+        pairs = [(p, b) for b in group for p in peers] if len(group) * len(peers) <= FAN_OUT else \
+            [(peers[i % len(peers)], b) for i, b in enumerate(group)]
+        for peer, box in pairs:
+            source, target = (peer, box) if direction == "ingress" else (box, peer)
+            self.lines[(source, target, direction)].append((direction, rule, mark))
 
     def peer_cells(self, vpc: Vpc, boxes: dict[str, list[str]], peer: Peer) -> list[str]:
         """The cells that stand for a rule's peer: the internet gateway (traffic from anywhere comes through it),

@@ -95,3 +95,26 @@ def test_the_export_keeps_descriptions_off_the_picture(assignment):
     assert "tcp/8080" in labels and not any("web traffic" in label for label in labels)
     described = [o.get("descriptions", "") for o in document.iter("object") if o.get("descriptions")]
     assert any(line.startswith("tcp/8080=") for text in described for line in text.split("\n"))
+
+
+def test_a_vpc_too_big_for_dot_is_placed_in_rows_and_still_reads_back():
+    """Past DOT_LIMIT subnets drawn one by one, dot takes minutes; the export places the boxes in rows itself."""
+    from bench.synthetic import account
+    from vpcdraw.render.drawio import DOT_LIMIT
+
+    topology = account(DOT_LIMIT + 30)
+    text = to_drawio(topology, MY_IP, detail="subnets")
+    found, _notes = read(text.encode("utf-8"), "big.drawio")
+    assert canonical(found) == canonical(topology)
+    cells = {c.get("id"): c for c in ET.fromstring(text).iter("mxCell")}
+    objects = {o.get("id"): o.find("mxCell") for o in ET.fromstring(text).iter("object")}
+    boxes = []
+    for ident, cell in {**cells, **objects}.items():
+        if cell is not None and "/subnet/" in str(ident) and str(ident).count("/") == 3:
+            g = cell.find("mxGeometry")
+            assert g is not None and cell.get("parent", "").startswith("vpc/main/az/"), ident
+            boxes.append((cell.get("parent"), *(float(g.get(k, "0")) for k in ("x", "y", "width", "height"))))
+    assert len(boxes) == DOT_LIMIT + 30
+    for i, (zone, x, y, w, h) in enumerate(boxes):  # no two subnet boxes of a zone overlap
+        for other, x2, y2, w2, h2 in boxes[i + 1:]:
+            assert zone != other or x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
