@@ -112,7 +112,7 @@ def test_a_vpc_too_big_for_dot_is_placed_in_rows_and_still_reads_back():
     for ident, cell in {**cells, **objects}.items():
         if cell is not None and "/subnet/" in str(ident) and str(ident).count("/") == 3:
             g = cell.find("mxGeometry")
-            assert g is not None and cell.get("parent", "").startswith("vpc/main/az/"), ident
+            assert g is not None and cell.get("parent", "").startswith("vpc/vpc0/az/"), ident
             boxes.append((cell.get("parent"), *(float(g.get(k, "0")) for k in ("x", "y", "width", "height"))))
     assert len(boxes) == DOT_LIMIT + 30
     for i, (zone, x, y, w, h) in enumerate(boxes):  # no two subnet boxes of a zone overlap
