@@ -157,12 +157,13 @@ def with_properties(vertices: list[Vertex], topology: Topology) -> list[Vertex]:
 def graphviz_boxes(source: str) -> dict[str, Box]:
     """Every cluster's and node's rectangle, by id, as Graphviz lays out the DOT `source`.
 
-    Clusters are named `cluster_<id>` in the DOT; `dot -Tjson` gives their `bb` (points, origin bottom-left)
+    Clusters are named `cluster_<id>` in the DOT; `dot -Tjson0` gives their `bb` (points, origin bottom-left)
     and each node's centre `pos` (points) and `width` / `height` (inches).
     """
     from . import rasterise
 
-    graph = json.loads(rasterise(source, "json"))
+    graph = json.loads(rasterise(source, "json0"))  # json0: positions without the drawing operations, which
+    # Graphviz 2.43 renders for -Tjson and -Txdot and crashes on for dashed HTML table borders (a legend's samples)
     top = float(graph["bb"].split(",")[3])
     boxes: dict[str, Box] = {}
     for item in graph.get("objects", []):

@@ -9,6 +9,8 @@ from tests.deploy.test_grade import _grade, reviewer_and_admin  # noqa: F401 (a 
 from tests.deploy.test_read_only import enforcing  # noqa: F401 (a fixture reviewer_and_admin asks for)
 from vpcdraw.render.draw import DRIFT_LOOK
 
+from ..drawio_cells import cells_by_id
+
 
 def test_grade_draws_its_fails_into_an_editable_drawio(cli, monkeypatch, reviewer_and_admin, tmp_path):  # noqa: F811
     endpoint, reviewer, ec2 = reviewer_and_admin
@@ -21,7 +23,7 @@ def test_grade_draws_its_fails_into_an_editable_drawio(cli, monkeypatch, reviewe
     document = ET.parse(graded)
     (diagram,) = document.iter("diagram")
     assert str(diagram.get("name")).startswith("Graded 10/11")
-    cells = {str(c.get("id")): c for c in document.iter("mxCell")}
+    cells = cells_by_id(document.getroot())
     marked = {address: str(c.get("value")) for address, c in cells.items() if "FAIL" in str(c.get("value"))}
     # the group is drawn in both private subnets; each drawing of it, and nothing else, says FAIL first
     assert sorted(marked) == [f"vpc/week1/subnet/my-private-{zone}/vpc/week1/security_group/db-sg" for zone in "ac"]
