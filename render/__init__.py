@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -124,6 +125,10 @@ def rasterise(source: str, fmt: str, timeout: float = 120.0) -> bytes:
                               capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         raise RenderError(f"Graphviz did not finish drawing within {timeout:.0f} s") from None
+    if done.returncode < 0:  # killed by a signal: its warnings are not why
+        name = signal.Signals(-done.returncode).name if -done.returncode in signal.valid_signals() else "a signal"
+        raise RenderError(f"Graphviz's dot crashed ({name}) drawing this topology as {fmt}; please report it "
+                          "with `vpcdraw render FILE -o x.dot`")
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
         errors = [line for line in detail if line.startswith("Error")] or detail or [f"exit {done.returncode}"]
