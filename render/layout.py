@@ -21,6 +21,7 @@ MY_IP = "my-ip"
 
 DETAILS = ("auto", "subnets", "tiers")  # how subnets are drawn: auto, each one, or one box per tier and AZ
 GROUP_OVER = 24  # in auto, a VPC with more subnets than this is drawn one box per tier and AZ
+PER_ROW = 3  # subnet boxes of one tier side by side in an AZ before they wrap onto another row
 MAX_LABELS = 4  # an edge lists at most this many port labels; the rest are counted
 
 # Vertical levels: an edge from a lower level to a higher one is drawn reversed so ranks stay top-down.
@@ -200,43 +201,46 @@ class _Builder:
         every = [*vpc.subnets, *strays]
         zones = sorted({zone_name(self.region, s.az) for s in every})
         tiers = [t for t in TIERS if any(s.tier == t for s in every)]
-        anchors: dict[tuple[str, str], str] = {}
-        row_nodes: dict[str, list[str]] = defaultdict(list)
+        # each (zone, tier)'s boxes in drawing order: the node that anchors the box, and the box's nodes
+        placed: dict[tuple[str, str], list[tuple[str, list[str]]]] = defaultdict(list)
         for zone in zones:
             zone_box = Cluster(f"{vpc_address(vpc)}/az/{zone}", f"Availability Zone {zone}", "az")
             for tier in tiers:
                 subnets = [s for s in vpc.subnets if zone_name(self.region, s.az) == zone and s.tier == tier]
                 extra = [s for s in strays if zone_name(self.region, s.az) == zone and s.tier == tier]
+                boxes_here = placed[(zone, tier)]
                 if not subnets and not extra:  # keep rows aligned across zones with an invisible stand-in
                     ghost = f"{zone_box.id}/{tier}"
                     spacer = Node(f"{ghost}/spacer", "", "placeholder", LEVEL[tier])
                     zone_box.clusters.append(Cluster(ghost, "", "placeholder", [spacer]))
-                    anchors[(zone, tier)] = spacer.id
-                    row_nodes[tier].append(spacer.id)
+                    boxes_here.append((spacer.id, [spacer.id]))
                 elif grouped and subnets:
-                    cell, anchors[(zone, tier)] = self.cell(vpc, f"{zone_box.id}/{tier}", subnets)
+                    cell, anchor = self.cell(vpc, f"{zone_box.id}/{tier}", subnets)
                     zone_box.clusters.append(cell)
-                    row_nodes[tier] += [n.id for n in _all_nodes(cell)]
+                    boxes_here.append((anchor, [n.id for n in _all_nodes(cell)]))
                 else:
                     for subnet in subnets:
                         subnet_box, anchor = self.subnet(vpc, subnet)
                         zone_box.clusters.append(subnet_box)
-                        anchors.setdefault((zone, tier), anchor)
-                        row_nodes[tier] += [n.id for n in _all_nodes(subnet_box)]
+                        boxes_here.append((anchor, [n.id for n in _all_nodes(subnet_box)]))
                 for stray in self.strays(vpc, f"{zone_box.id}/{tier}", tier, extra, grouped):
                     zone_box.clusters.append(stray)
-                    anchors.setdefault((zone, tier), stray.nodes[0].id)
-                    row_nodes[tier] += [n.id for n in stray.nodes]
+                    boxes_here.append((stray.nodes[0].id, [n.id for n in stray.nodes]))
             box.clusters.append(zone_box)
         self.lines.rules(vpc)
+        # A tier's boxes in one AZ go side by side, at most PER_ROW of them, then wrap onto the next row, so many
+        # subnets make a grid in each AZ's column rather than one row as wide as all of them.
+        chunks = {key: [boxes[i:i + PER_ROW] for i in range(0, len(boxes), PER_ROW)] for key, boxes in placed.items()}
+        rows = [[n for zone in zones if k < len(chunks[(zone, tier)]) for _, nodes in chunks[(zone, tier)][k]
+                 for n in nodes]
+                for tier in tiers for k in range(max(len(chunks[(zone, tier)]) for zone in zones))]
         # dot loops forever or loses edges when nodes of one row have edges between them (seen in tests):
         # such nodes stay out of the row and find their place inside their subnet's box.
         flat = {n for (s, t, _), _labels in self.lines.edge_labels.items() for n in (s, t)
-                if any(s in row and t in row for row in row_nodes.values())}
-        for tier in tiers:
-            self.rows.append([n for n in row_nodes[tier] if n not in flat or n.endswith("/route_table")])
-        for zone in zones:
-            self.columns.append([anchors[(zone, tier)] for tier in tiers])
+                if any(s in row and t in row for row in rows)}
+        self.rows += [[n for n in row if n not in flat or n.endswith("/route_table")] for row in rows]
+        for zone in zones:  # each row's first box under the one above, in every AZ's column
+            self.columns.append([chunk[0][0] for tier in tiers for chunk in chunks[(zone, tier)]])
         if zones:
             first = self.columns[-len(zones)]
             self.ends.append((box.nodes[0].id if box.nodes else first[0], first[-1]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from vpcdraw.render.layout import INTERNET, MY_IP, Cluster, layout
@@ -195,3 +197,21 @@ def test_the_vpc_box_says_vpc_once(small, label, shown):
     t, vpc = small()
     vpc.label = label
     assert layout(t.build()).root[0].clusters[0].label.startswith(shown)
+
+
+def test_many_subnets_of_a_tier_wrap_onto_rows_of_at_most_three_in_each_zone():
+    from bench.synthetic import account
+    from vpcdraw.render.layout import PER_ROW
+
+    drawing = layout(account(39), "203.0.113.10/32", detail="subnets")
+    tables = [[n for n in row if n.endswith("/route_table")] for row in drawing.rows]
+    zone_of = {f"vpc/vpc0/subnet/{s.name}/route_table": s.az for s in account(39).vpcs[0].subnets}
+    for row in tables:  # one route table per subnet box: a row holds at most three boxes of each zone
+        assert max(Counter(zone_of[t] for t in row).values()) <= PER_ROW == 3
+    assert sorted(t for row in tables for t in row) == sorted(zone_of)  # every subnet is in a row
+    per_tier = Counter((s.az, s.tier) for s in account(39).vpcs[0].subnets)
+    rows = {tier: max(-(-n // PER_ROW) for (_, t), n in per_tier.items() if t == tier) for _, tier in per_tier}
+    assert len(drawing.rows) == sum(rows.values()) == 6  # public two rows, private three, management one
+    for column in drawing.columns:  # in each zone, each row's first box is under the first box of the row above
+        (zone,) = {zone_of[n] for n in column}
+        assert len(column) == sum(-(-n // PER_ROW) for (z, _), n in per_tier.items() if z == zone)
