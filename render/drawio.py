@@ -84,7 +84,7 @@ def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = N
     else:
         source, _warnings = dot_source(topology, my_ip, overlay, detail)
         boxes = graphviz_boxes(source)
-    vertices = place(plan, boxes)
+    vertices = place(plan, _close_gateway_gap(plan, boxes))
     if drawio_model.grouped(topology, detail):  # counts, not subnets: a picture to look at, not to build from
         edges = links(plan, vertices)
         vertices = [replace(v, data=(("detail", "tiers"),)) if v.id == AWS_CLOUD else v for v in vertices]
@@ -176,6 +176,29 @@ def graphviz_boxes(source: str) -> dict[str, Box]:
             width, height = float(item["width"]) * 72, float(item["height"]) * 72
             boxes[name] = Box(x - width / 2, top - y - height / 2, width, height)
     return boxes
+
+
+def _close_gateway_gap(plan: Layout, boxes: dict[str, Box], room: float = 96.0) -> dict[str, Box]:
+    """The boxes with the empty band closed that the internet gateway leaves at the top of a lone VPC when it
+    moves from its rank inside the VPC onto the VPC's edge: what is inside and below moves up."""
+    vpcs = [c for region in plan.root for c in region.clusters if c.style == "vpc" and c.id in boxes]
+    if len(vpcs) != 1:
+        return boxes
+    vpc = boxes[vpcs[0].id]
+    inner = [boxes[c.id] for c in vpcs[0].clusters if c.id in boxes]
+    gap = min((b.y for b in inner), default=vpc.y) - vpc.y - room
+    if gap <= 0:
+        return boxes
+    region_ids = {c.id for c in plan.root}
+    moved: dict[str, Box] = {}
+    for ident, box in boxes.items():
+        if ident == vpcs[0].id or ident in region_ids:
+            moved[ident] = replace(box, height=box.height - gap)
+        elif box.y >= vpc.y + room:  # inside the VPC below its gateway, or below the VPC
+            moved[ident] = replace(box, y=box.y - gap)
+        else:
+            moved[ident] = box
+    return moved
 
 
 def place(plan: Layout, boxes: dict[str, Box]) -> list[Vertex]:

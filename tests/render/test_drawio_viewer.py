@@ -18,6 +18,7 @@ import pytest
 from tests.render.test_gallery import chromium, decode_png
 from vpcdraw.render import render
 from vpcdraw.topology import Topology
+from vpcdraw.topology.mxfile import diagram_in_png
 
 VIEWER = "jupyterlab-drawio-render-extension"
 SCRIPTS = ("viewer-static.min.js", "shapes.min.js", "stencils.min.js")  # in this order: the stencils patch the viewer
@@ -88,19 +89,23 @@ def console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line]
 
 
+@pytest.mark.parametrize("form", [".drawio", ".drawio.png"])
 @pytest.mark.parametrize("example", ["assignment", "service"])
 def test_draw_io_s_viewer_draws_every_aws_shape_and_label(
-        example: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+        example: str, form: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The file, or the diagram inside the PNG a student posts, as draw.io's own viewer draws it."""
     browser, scripts = chromium(), viewer_scripts()
     if browser is None:
         pytest.skip("no headless Chromium (chromium or chromium-headless-shell) on PATH")
     if scripts is None:
         pytest.skip(f"the {VIEWER} wheel's {', '.join(SCRIPTS)} are not installed (pip install -e '.[dev]')")
     topology: Topology = request.getfixturevalue(example)
-    drawio = tmp_path / f"{example}.drawio"
+    drawio = tmp_path / f"{example}{form}"
     render(topology, drawio, my_ip="203.0.113.10")
+    xml = diagram_in_png(drawio.read_bytes()) if form == ".drawio.png" else drawio.read_text(encoding="utf-8")
+    assert xml is not None, "the PNG holds its diagram"
     page = tmp_path / f"{example}.html"
-    page.write_text(viewer_page(drawio.read_text(encoding="utf-8"), scripts), encoding="utf-8")
+    page.write_text(viewer_page(xml, scripts), encoding="utf-8")
     # no network: the viewer asks viewer.diagrams.net for MathJax, which must not matter
     common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
               "--allow-file-access-from-files", "--virtual-time-budget=8000", "--host-resolver-rules=MAP * ~NOTFOUND",
