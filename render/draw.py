@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 import importlib
 import itertools
+from collections import defaultdict
 from typing import Any
 
+from .edges import Bundle, bundles
 from .icons import icon_name, with_comment
 from .layout import Cluster, Edge, Layout, Node
 
@@ -99,17 +101,22 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
     )
     setdiagram(diagram)  # what `with Diagram()` does on entry; its exit would also render to a file
     try:
+        levels = {n.id: n.level for n in layout.nodes()}
+        bundled, single = bundles(layout.edges, levels)
+        points = _junctions(layout, bundled)
         for node in layout.top:
             _node(node, fontname)
         if layout.root:
-            _aws_cloud(layout.root, fontname)
+            _aws_cloud(layout.root, fontname, points)
         for node in layout.bottom:
             _node(node, fontname)
+        _points(points.get("", []))
         if layout.edges or any(n.status for n in layout.nodes()) or any(c.status for c in layout.clusters()):
             _legend(layout, fontname)
-        levels = {n.id: n.level for n in layout.nodes()}
-        for edge in layout.edges:
+        for edge in single:
             _edge(diagram, edge, levels, fontname)
+        for number, bundle in enumerate(bundled):
+            _bundle(diagram, f"rules/{number}", bundle, levels, fontname)
         for column in layout.columns:
             for upper, lower in itertools.pairwise(column):
                 diagram.dot.edge(upper, lower, style="invis", weight="10")
@@ -164,7 +171,7 @@ def _icon_over_text(node: Node, size: int, fontname: str) -> None:
           fontname=fontname, fontsize="11" if size == SMALL_ICON_PT else "12")
 
 
-def _cluster(cluster: Cluster, fontname: str) -> None:
+def _cluster(cluster: Cluster, fontname: str, points: dict[str, list[tuple[str, str]]]) -> None:
     from diagrams import Cluster as Box
 
     pen, fill, style = CLUSTER_LOOK[cluster.style]
@@ -185,11 +192,12 @@ def _cluster(cluster: Cluster, fontname: str) -> None:
     with Box(cluster.id, graph_attr=attrs):
         for node in cluster.nodes:
             _node(node, fontname)
+        _points(points.get(cluster.id, []))
         for child in cluster.clusters:
-            _cluster(child, fontname)
+            _cluster(child, fontname, points)
 
 
-def _aws_cloud(regions: list[Cluster], fontname: str) -> None:
+def _aws_cloud(regions: list[Cluster], fontname: str, points: dict[str, list[tuple[str, str]]]) -> None:
     """AWS's "AWS Cloud" group around the regions; the internet, other networks and the admin stay outside it.
     It is the drawing's alone (no resource has it), so the Layout does not have it."""
     from diagrams import Cluster as Box
@@ -199,7 +207,7 @@ def _aws_cloud(regions: list[Cluster], fontname: str) -> None:
              "penwidth": "2", "fontname": fontname, "fontsize": "14", "margin": "16"}
     with Box(AWS_CLOUD, graph_attr=attrs):
         for cluster in regions:
-            _cluster(cluster, fontname)
+            _cluster(cluster, fontname, points)
 
 
 def _edge_label(lines: tuple[str, ...]) -> str:
@@ -234,6 +242,65 @@ def _edge(diagram: Any, edge: Edge, levels: dict[str, int], fontname: str) -> No
         diagram.dot.edge(edge.target, edge.source, dir=attrs.pop("dir", "back"), **attrs)
     else:
         diagram.dot.edge(edge.source, edge.target, **attrs)
+
+
+def _junctions(layout: Layout, bundled: list[Bundle]) -> dict[str, list[tuple[str, str]]]:
+    """The two points of each bundle (id, colour), by the innermost box that holds all the bundle's ends ("" for
+    none): a point outside every box would pull the lines out of the VPC, round all the AZ columns."""
+    chain: dict[str, tuple[str, ...]] = {}
+    stack: list[tuple[Cluster, tuple[str, ...]]] = [(c, (c.id,)) for c in layout.root]
+    while stack:
+        cluster, path = stack.pop()
+        chain.update((n.id, path) for n in cluster.nodes)
+        stack += [(child, (*path, child.id)) for child in cluster.clusters]
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for number, bundle in enumerate(bundled):
+        paths = [chain.get(n, ()) for n in (*bundle.sources, *bundle.targets)]
+        shared = _prefix(paths)
+        home = paths[0][shared - 1] if shared else ""
+        color = EDGE_LOOK[bundle.style][0]
+        found[home] += [(f"rules/{number}/from", color), (f"rules/{number}/to", color)]
+    return found
+
+
+def _prefix(paths: list[tuple[str, ...]]) -> int:
+    """How many boxes, from the outermost, all the paths share."""
+    shared = 0
+    for ids in zip(*paths, strict=False):
+        if len(set(ids)) != 1:
+            break
+        shared += 1
+    return shared
+
+
+def _points(points: list[tuple[str, str]]) -> None:
+    from diagrams import Node as Plain
+
+    for point, color in points:
+        Plain("", nodeid=point, shape="point", width="0.09", height="0.09", fixedsize="true", color=color,
+              fillcolor=color, style="filled")
+
+
+def _bundle(diagram: Any, here: str, bundle: Bundle, levels: dict[str, int], fontname: str) -> None:
+    """A bundle of rule edges: the sources meet at a point, one edge with the ports goes to a second point, and
+    arrows leave it for the targets; every segment in the rules' look. Edges run down the ranks, as `_edge`'s."""
+    color, style, _ = EDGE_LOOK[bundle.style]
+    look = {"color": color, "style": style, "penwidth": _pen_width(bundle.style)}
+    join, split = f"{here}/from", f"{here}/to"  # drawn by _points, in their box
+    trunk = {"label": _edge_label(bundle.labels), "fontcolor": color, "fontname": fontname, "fontsize": "12", **look}
+    tail = "back" if bundle.both else "none"  # an arrowhead at a source only when the traffic is allowed back
+    if min(levels.get(n, 0) for n in bundle.sources) < min(levels.get(n, 0) for n in bundle.targets):
+        for source in bundle.sources:
+            diagram.dot.edge(source, join, dir=tail, **look)
+        diagram.dot.edge(join, split, dir="none", **trunk)
+        for target in bundle.targets:
+            diagram.dot.edge(split, target, **look)
+    else:  # the targets are above: drawn from them down to the sources, the arrowheads at the targets
+        for target in bundle.targets:
+            diagram.dot.edge(target, split, dir="back", **look)
+        diagram.dot.edge(split, join, dir="none", **trunk)
+        for source in bundle.sources:
+            diagram.dot.edge(join, source, dir="forward" if bundle.both else "none", **look)
 
 
 def _legend(layout: Layout, fontname: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from vpcdraw.topology.address import address
 from vpcdraw.topology.graph import rule_address, rule_key, rule_spec
@@ -13,6 +13,53 @@ from vpcdraw.topology.model import ANYWHERE_CIDR, DEFAULT_EGRESS, Peer, Rule, Se
 from vpcdraw.topology.specs import Direction
 
 from .layout import INTERNET, LEVEL, MAX_LABELS, MY_IP, Edge, Node, Overlay, UnmanagedRule, counted, subnet_endpoint
+
+DRIFT_STYLES = ("missing", "unmanaged")  # each such line stays its own, so every drifted rule can be followed
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Edges of one look and the same ports from every one of `sources` to every one of `targets`: drawn as one
+    trunk that carries the ports, the sources joining it at one end and the targets leaving it at the other."""
+
+    sources: tuple[str, ...]
+    targets: tuple[str, ...]
+    labels: tuple[str, ...]
+    style: str
+    both: bool = False
+
+
+def bundles(edges: list[Edge], levels: dict[str, int]) -> tuple[list[Bundle], list[Edge]]:
+    """The bundles among `edges`, and the edges left as they are.
+
+    Security group rules join whole groups, so m sources with the same n targets and ports make m * n lines
+    (18 for SSH from three bastion boxes to six tier boxes); a bundle draws them with m + n + 1. It is made when
+    that is fewer and the sources' rows (levels) are all above or all below the targets', so the trunk runs
+    between rows. Drift lines are never bundled.
+
+    >>> e = [Edge(s, t, ("tcp/22",), "ssh") for s in ("m1", "m2", "m3") for t in ("w1", "w2", "w3")]
+    >>> found, rest = bundles(e, {"m1": 4, "m2": 4, "m3": 4, "w1": 2, "w2": 2, "w3": 2})
+    >>> found, rest
+    ([Bundle(sources=('m1', 'm2', 'm3'), targets=('w1', 'w2', 'w3'), labels=('tcp/22',), style='ssh', both=False)], [])
+    """
+    targets: dict[tuple[str, tuple[str, ...], bool, str], list[str]] = defaultdict(list)
+    for edge in edges:
+        if edge.style not in DRIFT_STYLES:
+            targets[(edge.style, edge.labels, edge.both, edge.source)].append(edge.target)
+    classes: dict[tuple[str, tuple[str, ...], bool, tuple[str, ...]], list[str]] = defaultdict(list)
+    for (style, labels, both, source), found in targets.items():
+        classes[(style, labels, both, tuple(sorted(found)))].append(source)
+    made: list[Bundle] = []
+    for (style, labels, both, ends), sources in classes.items():
+        above = {levels.get(n, 0) for n in sources}
+        below = {levels.get(n, 0) for n in ends}
+        apart = max(above) < min(below) or min(above) > max(below)
+        if apart and len(sources) * len(ends) > len(sources) + len(ends) + 1:
+            made.append(Bundle(tuple(sorted(sources)), ends, labels, style, both))
+    inside = {(s, t, b.style, b.labels, b.both) for b in made for s in b.sources for t in b.targets}
+    rest = [e for e in edges if (e.source, e.target, e.style, e.labels, e.both) not in inside]
+    return made, rest
+
 
 # Why traffic from outside the VPC cannot arrive at an endpoint, as `vpcdraw reach` finds it blocked.
 NO_ROUTE, NO_PUBLIC_IP = "no route", "no public IP"

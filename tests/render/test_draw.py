@@ -251,3 +251,30 @@ def test_the_internet_gateway_sits_at_the_top_edge_of_its_vpc(service):
     # the VPC's border, its margin and its name's line above the icon, no more (it was 67 pt)
     assert 0 < icon_top - vpc_top <= 40
     assert all(icon_top < box.bounds[1] for name, box in drawn.items() if "/az/" in name)
+
+
+def test_rule_edges_that_join_every_source_to_every_target_are_drawn_as_one_trunk_with_the_ports():
+    from bench.synthetic import account
+
+    topology = account(39)
+    drawing = layout(topology, "203.0.113.10/32")
+    ssh = [e for e in drawing.edges if e.style == "ssh"]
+    assert len(ssh) == 18  # SSH from the three bastion boxes to the six web and app boxes
+    dot = to_dot(drawing)
+    orange = re.findall(r'^\t(\S+) -> (\S+) \[(.*color="#D45B07".*)\]$', dot, re.M)
+    # three lines join the trunk, one carries the port, six leave it for the boxes: 10 lines, not 18
+    assert len(orange) == 3 + 1 + 6
+    assert [a for _, _, a in orange if "tcp/22" in a] == [next(a for _, _, a in orange if "label=<" in a)]
+    ends = {n.strip('"') for s, t, _ in orange for n in (s, t)}
+    assert {e.source for e in ssh} | {e.target for e in ssh} <= ends  # every box the rules join is still joined
+    # the trunk's two points sit inside the VPC, so its lines stay in the VPC's box
+    vpc = dot[dot.index('subgraph "cluster_vpc/vpc0"'):]
+    assert re.search(r'"rules/\d+/from" \[', vpc) and re.search(r'"rules/\d+/to" \[', vpc)
+
+
+def test_expand_on_39_subnets_is_a_picture_of_sensible_width(tmp_path):
+    from bench.synthetic import account
+
+    drawing = render(account(39), tmp_path / "expand.png", "203.0.113.10", detail="subnets")
+    width, height = _png_size(drawing.path.read_bytes())
+    assert width < 8_000 and width < 2.5 * height  # it was 32,767 (Graphviz's limit) by 1,750: one row of 39
