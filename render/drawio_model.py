@@ -86,9 +86,10 @@ def properties(topology: Topology) -> dict[str, dict[str, str]]:
         for host in vpc.instances:
             found[address(vpc, "instance", host.name)] = {
                 "role": host.role, "security_groups": ",".join(host.security_groups),
+                "public_ip": "true" if host.public_ip else "false",
                 **_some(instance_type="" if host.instance_type == "t3.micro" else host.instance_type,
                         image="" if host.image == DEFAULT_IMAGE else host.image,
-                        public_ip="true" if host.public_ip else "", Name=host.label)}
+                        Name=host.label)}
         for acl in vpc.network_acls:
             entries = "\n".join(f"{e.rule_number} {'egress' if e.egress else 'ingress'} {e.action} "
                                 f"{port_text(e.protocol, e.from_port, e.to_port)} {e.cidr}" for e in acl.entries)

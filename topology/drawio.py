@@ -641,10 +641,18 @@ class _Reader:
             role = data.get("role")
             if role is None:
                 role = head[1].strip("()") if len(head) > 1 and head[1].startswith("(") else ""
-            vpc.instance(name, subnet=self.subnet_of[holder.id][1], security_groups=groups, role=role,
+            subnet = self.subnet_of[holder.id][1]
+            public_ip = data.get("public_ip")
+            if public_ip is None:  # drawn where the internet gateway routes: meant to be reached from outside
+                routed = any(subnet in table.subnets for table in self.to_gateway.values())
+                public_ip = "true" if routed else "false"
+                if routed:
+                    self.notes.append(f"instance {name}: a public IP address (its subnet {subnet} routes to the "
+                                      "internet gateway; its `public_ip` property false says otherwise)")
+            vpc.instance(name, subnet=subnet, security_groups=groups, role=role,
                          instance_type=data.get("instance_type", "t3.micro"), **({"image": data["image"]}
                                                                                   if "image" in data else {}),
-                         public_ip=data.get("public_ip") == "true", label=data.get("Name", ""))
+                         public_ip=public_ip == "true", label=data.get("Name", ""))
 
     # --- rules, from the edges -----------------------------------------------------------------------------
 

@@ -51,6 +51,9 @@ def test_a_drawing_made_by_hand_reads_by_its_shapes_labels_and_boxes():
     assert hosts == {"web-1": ("public-a", ("web",)), "web-2": ("public-c", ("web",)),
                      "db-1": ("private-a", ("db",)), "bastion-1": ("management-a", ("bastion",))}
     assert all(g.egress is None for g in vpc.security_groups)  # AWS's default egress, as the console makes it
+    # hosts drawn where the internet gateway routes are meant to be reached: a public IP, and the reading says so
+    assert {h.name for h in vpc.instances if h.public_ip} == {"web-1", "web-2", "bastion-1"}
+    assert any(n.startswith("instance bastion-1: a public IP address") for n in notes), notes
 
 
 def test_the_hand_made_drawing_reads_the_same_compressed(tmp_path):
