@@ -236,6 +236,10 @@ def _edge(diagram: Any, edge: Edge, levels: dict[str, int], fontname: str) -> No
     if source_level == target_level:
         # A labelled edge within one row makes dot fail ("trouble in init_rank", "lost edge"); xlabel does not.
         attrs["xlabel"] = attrs.pop("label")
+        if "/az/" in edge.source and "/az/" in edge.target:
+            # Between two tier-and-AZ boxes of a grouped drawing it would also rank one end a row below the
+            # other, a staircase of AZ columns. (Not in general: there dot's spline router failed in trials.)
+            attrs["constraint"] = "false"
     if edge.both:
         attrs["dir"] = "both"
     if reverse:

@@ -278,3 +278,14 @@ def test_expand_on_39_subnets_is_a_picture_of_sensible_width(tmp_path):
     drawing = render(account(39), tmp_path / "expand.png", "203.0.113.10", detail="subnets")
     width, height = _png_size(drawing.path.read_bytes())
     assert width < 8_000 and width < 2.5 * height  # it was 32,767 (Graphviz's limit) by 1,750: one row of 39
+
+
+def test_a_grouped_drawing_keeps_its_tier_rows_level_across_the_zones():
+    from bench.synthetic import account
+    from tests.render.svg import boxes, draw
+
+    _, svg = draw(account(39), my_ip="203.0.113.10/32")  # public boxes allow each other tcp/9000 to tcp/9002
+    drawn = boxes(svg)
+    for tier in ("public", "private", "management"):
+        tops = {round(drawn[f"vpc/vpc0/az/ap-northeast-2{z}/{tier}"].bounds[1]) for z in "abc"}
+        assert len(tops) == 1, (tier, tops)  # it was a staircase: each zone's public box a row below the last
