@@ -79,7 +79,8 @@ def add_analysis_commands(commands: Any) -> None:
                     "a host. Works on the drawing alone: nothing needs to be deployed. Exit 0 reachable, 2 not, "
                     "1 error.",
         epilog="example: vpcdraw reach assignment.py internet private 3306")
-    reach.add_argument("file", nargs="?", help="topology file (.py, .json, or a .drawio drawing); with --vpc-id leave it out")
+    reach.add_argument("file", nargs="?",
+                       help="topology file (.py, .json, or a .drawio drawing); with --vpc-id leave it out")
     reach.add_argument("source", nargs="?", metavar="FROM")
     reach.add_argument("target", nargs="?", metavar="TO")
     reach.add_argument("port", nargs="?", default="tcp/22", metavar="PORT",

@@ -42,7 +42,8 @@ CORPUS = {
     "digits.json": '{"name": ' + "9" * 5000 + "}",  # before: exit 70, Python's 4,300-digit limit
     # a drawing is data: entity bombs, cells that hold each other, nonsense geometry and edges to nowhere
     "laughs.drawio": '<?xml version="1.0"?><!DOCTYPE m [<!ENTITY a "aaaaaaaaaa">'
-                     + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi"))
+                     + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
+                               for p, c in zip("abcdefgh", "bcdefghi", strict=True))
                      + ']><mxfile><diagram><mxGraphModel><root><mxCell id="0" value="&i;"/></root></mxGraphModel>'
                        '</diagram></mxfile>',
     "loop.drawio": '<mxfile><diagram><mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>'
