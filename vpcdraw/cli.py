@@ -120,11 +120,29 @@ def build_parser() -> argparse.ArgumentParser:
                              "diffable XML")
     render.set_defaults(run=_render)
 
-    export = commands.add_parser("export", help="print a topology in its JSON form",
-                                 description="Print a topology in its JSON form, which round-trips exactly.")
+    export = commands.add_parser(
+        "export", help="write a topology as JSON, a CloudFormation template or a Terraform module",
+        description="Write a topology in its JSON form (the default, which round-trips exactly), as a CloudFormation "
+                    "template (--cloudformation) or as a Terraform module (--terraform). With --adopt --vpc-id, the "
+                    "template or module takes over what already exists in that VPC instead of building it again.")
     export.add_argument("file", type=Path, help="topology file (.py, .json, or a .drawio drawing)")
-    export.add_argument("--json", action="store_true", default=True, help="JSON output (the only form, and default)")
-    export.add_argument("-o", "--output", type=Path, default=None, help="write to this file instead of stdout")
+    engine = export.add_mutually_exclusive_group()
+    engine.add_argument("--json", dest="engine", action="store_const", const="json", default="json",
+                        help="the JSON form (default)")
+    engine.add_argument("--cloudformation", dest="engine", action="store_const", const="cloudformation",
+                        help="a CloudFormation template (YAML), checked by cfn-lint")
+    engine.add_argument("--terraform", dest="engine", action="store_const", const="terraform",
+                        help="a Terraform module for the AWS provider; -o names its folder")
+    export.add_argument("-o", "--output", type=Path, default=None,
+                        help="write to this file (a folder for --terraform) instead of stdout")
+    export.add_argument("--adopt", action="store_true",
+                        help="with --vpc-id: take over the live resources (CloudFormation: DeletionPolicy Retain and "
+                             "an import file; Terraform: import blocks with their ids)")
+    export.add_argument("--vpc-id", help="the live VPC to adopt (with --adopt)")
+    export.add_argument("--my-ip", metavar="ADDRESS", help="the admin's IP for my_ip rules (default: $VPCDRAW_MY_IP)")
+    export.add_argument("--local", action="store_true", help="with --adopt: read the embedded local AWS")
+    export.add_argument("--region", help="with --adopt: the region to read (default: the topology's)")
+    export.add_argument("--profile", help="with --adopt: the AWS profile to use")
     export.set_defaults(run=_export)
 
     doctor = commands.add_parser("doctor", help="check this machine for Graphviz, fonts and AWS settings",
@@ -312,6 +330,10 @@ def _render(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from vpcdraw.topology.serialize import to_json
 
+    if args.engine != "json" or args.adopt or args.vpc_id:
+        from .handoff_commands import handoff
+
+        return handoff(args)
     text = to_json(load_valid(args.file))
     if args.output is None:
         sys.stdout.write(text)

@@ -1,0 +1,92 @@
+"""`vpcdraw export FILE --terraform -o network/`: the topology as a Terraform module, and with `--adopt` its imports."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from vpcdraw.topology.errors import VpcdrawError
+from vpcdraw.topology.model import Topology
+
+from .common import load_valid, resolve_my_ip
+
+
+def export_terraform(args: argparse.Namespace) -> int:
+    """Write `main.tf.json` (and `imports.tf.json` with --adopt) into the folder of -o, or the module to stdout."""
+    from vpcdraw.deploy.terraform import module
+
+    output = args.output
+    if output is not None and output.exists() and not output.is_dir():
+        raise VpcdrawError(f"{output} is a file: --terraform writes a module, so -o names a folder")
+    topology = load_valid(args.file)
+    my_ip = resolve_my_ip(args.my_ip)
+    live: dict[str, str] | None = None
+    rule_ids: dict[str, str] = {}
+    if args.adopt:
+        from .handoff_commands import live_ids
+
+        found = live_ids(args, topology)
+        live = found.ids
+        rule_ids = _rule_ids(args, topology, live)
+    made = module(topology, my_ip=my_ip, live=live, rule_ids=rule_ids)
+    files = made.files()
+    if output is None:
+        sys.stdout.write(_text({key: value for body in files.values() for key, value in body.items()}))
+        return 0
+    output.mkdir(parents=True, exist_ok=True)
+    for name, body in files.items():
+        (output / name).write_text(_text(body), encoding="utf-8")
+    print(f"wrote {', '.join(str(output / name) for name in files)}", file=sys.stderr)
+    if made.not_imported:
+        print(f"{len(made.imports)} imports; {len(made.not_imported)} resources are created, not imported "
+              f"(why: the \"//\" of {output / 'imports.tf.json'})", file=sys.stderr)
+    return 0
+
+
+def _text(body: dict[str, Any]) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rule_ids(args: argparse.Namespace, topology: Topology, live: dict[str, str]) -> dict[str, str]:
+    """The sgr- ids of the adopted groups' rules by address (the live read names rules by their group only),
+    read with DescribeSecurityGroupRules and matched by the same natural key as the model's rules."""
+    from vpcdraw.deploy.workflow import connect
+    from vpcdraw.topology.admin_ip import fill
+    from vpcdraw.topology.graph import resources, rule_key
+    from vpcdraw.topology.specs import SecurityGroupRuleSpec
+
+    wanted = resources(fill(topology, resolve_my_ip(args.my_ip)))
+    unfilled = [r.address for r in resources(topology)]
+    groups = {live[r.address]: r.address for r in wanted if r.kind == "security_group" and r.address in live}
+    if not groups:
+        return {}
+    ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
+    rules = ec2.paginate("DescribeSecurityGroupRules", "SecurityGroupRules",
+                         Filters=[{"Name": "group-id", "Values": sorted(groups)}])
+    by_key: dict[tuple[str, str, str], str] = {}
+    for rule in rules:
+        group = groups.get(rule["GroupId"])
+        if group is None:
+            continue
+        protocol = str(rule.get("IpProtocol", "-1"))
+        low, high = int(rule.get("FromPort", -1)), int(rule.get("ToPort", -1))
+        if "ReferencedGroupInfo" in rule:
+            peer_id = rule["ReferencedGroupInfo"].get("GroupId", "")
+            spec = SecurityGroupRuleSpec(group, "egress" if rule.get("IsEgress") else "ingress", protocol, low, high,
+                                         "security_group", groups.get(peer_id, peer_id), "")
+        elif "CidrIpv4" in rule:
+            spec = SecurityGroupRuleSpec(group, "egress" if rule.get("IsEgress") else "ingress", protocol, low, high,
+                                         "cidr", rule["CidrIpv4"], "")
+        else:
+            continue
+        by_key[(group, spec.direction, rule_key(spec))] = rule["SecurityGroupRuleId"]
+    out: dict[str, str] = {}
+    for resource, plain in zip(wanted, unfilled, strict=True):  # the same order: fill changes only my_ip peers
+        have = resource.spec
+        if isinstance(have, SecurityGroupRuleSpec):
+            found = by_key.get((have.security_group, have.direction, rule_key(have)))
+            if found:
+                out[plain] = found
+    return out
