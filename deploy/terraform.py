@@ -245,7 +245,7 @@ class _Builder:
         for entry in spec.entries:
             direction = "egress" if entry.egress else "ingress"
             rule_name = self.names.new(ACL_RULE, f"{name}_{direction}_{entry.rule_number}")
-            self.extra[f"{resource.address}/{direction}/{entry.rule_number}"] = (ACL_RULE, rule_name)
+            self.extra[acl_entry_address(resource.address, entry.egress, entry.rule_number)] = (ACL_RULE, rule_name)
             body: dict[str, Any] = {"network_acl_id": acl, "rule_number": entry.rule_number,
                                     "egress": entry.egress, "protocol": entry.protocol,
                                     "rule_action": entry.action, "cidr_block": entry.cidr}
@@ -257,8 +257,7 @@ class _Builder:
         for subnet in spec.subnets:
             subnet_name = self.refs[subnet][1]
             association = self.names.new(ACL_ASSOCIATION, f"{name}_{subnet_name}")
-            self.extra[f"{resource.address}/association/{subnet.rsplit('/', 1)[-1]}"] = (ACL_ASSOCIATION,
-                                                                                          association)
+            self.extra[acl_association_address(resource.address, subnet)] = (ACL_ASSOCIATION, association)
             self.add(ACL_ASSOCIATION, association, {"network_acl_id": acl, "subnet_id": self.ref(subnet)})
 
     def image(self, image: str) -> str:
@@ -269,39 +268,48 @@ class _Builder:
             self.images[path] = self.names.new("aws_ssm_parameter", terraform_name(path.rsplit("/", 1)[-1]))
         return f"${{data.aws_ssm_parameter.{self.images[path]}.value}}"
 
-    def imports(self, live: Mapping[str, str], rule_ids: Mapping[str, str]) -> tuple[list[dict[str, str]],
+    def imports(self, live: Mapping[str, str], part_ids: Mapping[str, str]) -> tuple[list[dict[str, str]],
                                                                                      list[tuple[str, str]]]:
         found: list[dict[str, str]] = []
         missing: list[tuple[str, str]] = []
         for resource in self.items:
             kind, name = self.refs[resource.address]
             to = f"{kind}.{name}"
-            aws_id, why = self.import_id(resource, live, rule_ids)
+            aws_id, why = self.import_id(resource, live, part_ids)
             if aws_id:
                 found.append({"to": to, "id": aws_id})
             else:
                 missing.append((to, why))
             if isinstance(resource.spec, NetworkAclSpec):
-                acl_id = live.get(resource.address, "")
-                for entry in resource.spec.entries:
-                    direction = "egress" if entry.egress else "ingress"
-                    rule_kind, rule_name = self.extra[f"{resource.address}/{direction}/{entry.rule_number}"]
-                    if acl_id:  # NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS, the protocol as the module gives it
-                        found.append({"to": f"{rule_kind}.{rule_name}", "id":
-                                      f"{acl_id}:{entry.rule_number}:{entry.protocol}:{str(entry.egress).lower()}"})
-                    else:
-                        missing.append((f"{rule_kind}.{rule_name}", "its network ACL is not in the VPC"))
-                for subnet in resource.spec.subnets:
-                    assoc_kind, assoc_name = self.extra[f"{resource.address}/association/{subnet.rsplit('/', 1)[-1]}"]
-                    missing.append((f"{assoc_kind}.{assoc_name}", "the live read keeps no aclassoc- id; creating it "
-                                    "moves the subnet to this ACL (ReplaceNetworkAclAssociation)"))
+                self.acl_imports(resource.address, resource.spec, part_ids, found, missing)
         return found, missing
 
+    def acl_imports(self, where: str, spec: NetworkAclSpec, part_ids: Mapping[str, str],
+                    found: list[dict[str, str]], missing: list[tuple[str, str]]) -> None:
+        """A network ACL's entries (NETWORK_ACL_ID:RULE_NUMBER:PROTOCOL:EGRESS, the protocol as the module gives
+        it) and its associations (aclassoc-...), where the VPC has them."""
+        for entry in spec.entries:
+            kind, name = self.extra[acl_entry_address(where, entry.egress, entry.rule_number)]
+            acl_id = part_ids.get(acl_entry_address(where, entry.egress, entry.rule_number), "")
+            if acl_id:
+                found.append({"to": f"{kind}.{name}",
+                              "id": f"{acl_id}:{entry.rule_number}:{entry.protocol}:{str(entry.egress).lower()}"})
+            else:
+                missing.append((f"{kind}.{name}", "the network ACL has no entry of this number and direction: created"))
+        for subnet in spec.subnets:
+            kind, name = self.extra[acl_association_address(where, subnet)]
+            association = part_ids.get(acl_association_address(where, subnet), "")
+            if association:
+                found.append({"to": f"{kind}.{name}", "id": association})
+            else:
+                missing.append((f"{kind}.{name}", "the subnet is with another network ACL: creating this moves it "
+                                "(ReplaceNetworkAclAssociation)"))
+
     @staticmethod
-    def import_id(resource: Resource, live: Mapping[str, str], rule_ids: Mapping[str, str]) -> tuple[str, str]:
+    def import_id(resource: Resource, live: Mapping[str, str], part_ids: Mapping[str, str]) -> tuple[str, str]:
         """The provider's import id of a resource (website/docs/r/*.html.markdown), or '' and why there is none."""
         spec, where = resource.spec, resource.address
-        if where not in live and where not in rule_ids:
+        if where not in live and where not in part_ids:
             return "", "not in the VPC: created"
         if isinstance(spec, RouteSpec):  # ROUTETABLEID_DESTINATION
             table = live.get(spec.route_table, "")
@@ -310,19 +318,38 @@ class _Builder:
             subnet, table = live.get(spec.subnet, ""), live.get(spec.route_table, "")
             return (f"{subnet}/{table}", "") if subnet and table else ("", "its subnet or table is not in the VPC")
         if isinstance(spec, SecurityGroupRuleSpec):  # the security group rule id, sgr-...
-            aws_id = rule_ids.get(where) or live.get(where, "")
+            aws_id = part_ids.get(where) or live.get(where, "")
             if aws_id.startswith("sgr-"):
                 return aws_id, ""
             return "", "no sgr- id of this rule was read: created (the rule must not exist yet, or apply fails)"
         return live[where], ""
 
 
+def acl_entry_address(acl: str, egress: bool, rule_number: int) -> str:
+    """The address of one network ACL entry (vpcdraw keeps entries inside their ACL; Terraform does not).
+
+    >>> acl_entry_address("vpc/main/network_acl/guard", False, 100)
+    'vpc/main/network_acl/guard/ingress/100'
+    """
+    return f"{acl}/{'egress' if egress else 'ingress'}/{rule_number}"
+
+
+def acl_association_address(acl: str, subnet: str) -> str:
+    """The address of a network ACL's association with a subnet (given by address).
+
+    >>> acl_association_address("vpc/main/network_acl/guard", "vpc/main/subnet/public-a")
+    'vpc/main/network_acl/guard/association/public-a'
+    """
+    return f"{acl}/association/{subnet.rsplit('/', 1)[-1]}"
+
+
 def module(topology: Topology, *, my_ip: str | None = None, live: Mapping[str, str] | None = None,
-           rule_ids: Mapping[str, str] | None = None) -> Module:
+           part_ids: Mapping[str, str] | None = None) -> Module:
     """The Terraform module of a topology; with `live` (address -> AWS id), import blocks for what exists.
 
-    `my_ip` is the default of the `my_ip` variable (a /32); `rule_ids` gives security group rules' sgr- ids
-    by address, which the live read does not keep.
+    `my_ip` is the default of the `my_ip` variable (a /32). `part_ids` holds, by address, what the live read
+    does not keep: security group rules' sgr- ids, network ACL associations' aclassoc- ids, and for each ACL
+    entry the VPC has (`acl_entry_address`) its ACL's id.
 
     >>> from vpcdraw.topology.builder import TopologyBuilder
     >>> t = TopologyBuilder("demo", "ap-northeast-2")
@@ -333,7 +360,7 @@ def module(topology: Topology, *, my_ip: str | None = None, live: Mapping[str, s
     builder = _Builder(topology, my_ip)
     made = Module(builder.build())
     if live is not None:
-        made.imports, made.not_imported = builder.imports(live, rule_ids or {})
+        made.imports, made.not_imported = builder.imports(live, part_ids or {})
     return made
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.model import Topology
 
 from .common import load_valid, resolve_my_ip
+
+if TYPE_CHECKING:
+    from vpcdraw.deploy.aws import Ec2
 
 
 def export_terraform(args: argparse.Namespace) -> int:
@@ -23,14 +26,16 @@ def export_terraform(args: argparse.Namespace) -> int:
     topology = load_valid(args.file)
     my_ip = resolve_my_ip(args.my_ip)
     live: dict[str, str] | None = None
-    rule_ids: dict[str, str] = {}
+    part_ids: dict[str, str] = {}
     if args.adopt:
+        from vpcdraw.deploy.workflow import connect
+
         from .handoff_commands import live_ids
 
-        found = live_ids(args, topology)
-        live = found.ids
-        rule_ids = _rule_ids(args, topology, live)
-    made = module(topology, my_ip=my_ip, live=live, rule_ids=rule_ids)
+        live = live_ids(args, topology).ids
+        ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
+        part_ids = _rule_ids(ec2, args, topology, live) | _acl_part_ids(ec2, topology, live)
+    made = module(topology, my_ip=my_ip, live=live, part_ids=part_ids)
     files = made.files()
     if output is None:
         sys.stdout.write(_text({key: value for body in files.values() for key, value in body.items()}))
@@ -49,10 +54,9 @@ def _text(body: dict[str, Any]) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
-def _rule_ids(args: argparse.Namespace, topology: Topology, live: dict[str, str]) -> dict[str, str]:
+def _rule_ids(ec2: Ec2, args: argparse.Namespace, topology: Topology, live: dict[str, str]) -> dict[str, str]:
     """The sgr- ids of the adopted groups' rules by address (the live read names rules by their group only),
     read with DescribeSecurityGroupRules and matched by the same natural key as the model's rules."""
-    from vpcdraw.deploy.workflow import connect
     from vpcdraw.topology.admin_ip import fill
     from vpcdraw.topology.graph import resources, rule_key
     from vpcdraw.topology.specs import SecurityGroupRuleSpec
@@ -62,7 +66,6 @@ def _rule_ids(args: argparse.Namespace, topology: Topology, live: dict[str, str]
     groups = {live[r.address]: r.address for r in wanted if r.kind == "security_group" and r.address in live}
     if not groups:
         return {}
-    ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
     rules = ec2.paginate("DescribeSecurityGroupRules", "SecurityGroupRules",
                          Filters=[{"Name": "group-id", "Values": sorted(groups)}])
     by_key: dict[tuple[str, str, str], str] = {}
@@ -89,4 +92,28 @@ def _rule_ids(args: argparse.Namespace, topology: Topology, live: dict[str, str]
             found = by_key.get((have.security_group, have.direction, rule_key(have)))
             if found:
                 out[plain] = found
+    return out
+
+
+def _acl_part_ids(ec2: Ec2, topology: Topology, live: dict[str, str]) -> dict[str, str]:
+    """For the adopted network ACLs: each entry the VPC has (its ACL's id, by entry address), and the aclassoc- id
+    of each of the model's subnets associated with it."""
+    from vpcdraw.deploy.terraform import acl_association_address, acl_entry_address
+    from vpcdraw.topology.graph import resources
+    from vpcdraw.topology.specs import NetworkAclSpec
+
+    acls = {live[r.address]: (r.address, r.spec) for r in resources(topology)
+            if isinstance(r.spec, NetworkAclSpec) and r.address in live}
+    if not acls:
+        return {}
+    out: dict[str, str] = {}
+    for found in ec2.paginate("DescribeNetworkAcls", "NetworkAcls", NetworkAclIds=sorted(acls)):
+        where, spec = acls[found["NetworkAclId"]]
+        for entry in found.get("Entries", []):
+            out[acl_entry_address(where, bool(entry["Egress"]), int(entry["RuleNumber"]))] = found["NetworkAclId"]
+        subnets = {live[s]: s for s in spec.subnets if s in live}
+        for association in found.get("Associations", []):
+            if association.get("SubnetId") in subnets:
+                out[acl_association_address(where, subnets[association["SubnetId"]])] = (
+                    association["NetworkAclAssociationId"])
     return out
