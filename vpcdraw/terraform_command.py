@@ -45,8 +45,10 @@ def export_terraform(args: argparse.Namespace) -> int:
         (output / name).write_text(_text(body), encoding="utf-8")
     print(f"wrote {', '.join(str(output / name) for name in files)}", file=sys.stderr)
     if made.not_imported:
-        print(f"{len(made.imports)} imports; {len(made.not_imported)} resources are created, not imported "
-              f"(why: the \"//\" of {output / 'imports.tf.json'})", file=sys.stderr)
+        from vpcdraw.topology.words import plural
+
+        print(f"{plural(len(made.imports), 'import block')}; {plural(len(made.not_imported), 'resource')} created, "
+              f"not imported (why: the \"//\" of {output / 'imports.tf.json'})", file=sys.stderr)
     return 0
 
 

@@ -295,15 +295,20 @@ def test_adopting_a_vpc_vpcdraw_applied_imports_its_live_ids(cli, connect, boto,
 
 
 def test_adopting_a_hand_built_vpc_imports_its_live_ids(cli, boto, aws_env, example_file, tmp_path):
-    vpc_id = build_by_hand(boto)
+    vpc_id = build_by_hand(boto, skip_3306=True)  # the student forgot one rule: Terraform creates it
     folder = tmp_path / "network"
     result = cli("export", example_file("assignment"), "--terraform", "-o", folder, "--adopt", "--vpc-id", vpc_id,
                  "--my-ip", "198.51.100.77")
     assert result.code == 0, result.err
     found = _imports(folder)
     _check_imports(found, _read_back(boto, vpc_id), vpc_id)
+    forgotten = "aws_vpc_security_group_ingress_rule.private_ingress_tcp_3306_sg_public"
     notes = json.loads((folder / "imports.tf.json").read_text(encoding="utf-8"))["//"]
-    assert isinstance(notes, list) and notes
+    assert forgotten not in found and notes == [f"{forgotten}: not in the VPC: created"]
+    main = json.loads((folder / "main.tf.json").read_text(encoding="utf-8"))
+    every = {f"{kind}.{name}" for kind, bodies in main["resource"].items() for name in bodies}
+    assert set(found) == every - {forgotten}
+    assert "1 resource created, not imported" in result.err
 
 
 def test_terraform_loads_the_module_and_its_imports(assignment, service, small, tmp_path):
