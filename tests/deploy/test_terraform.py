@@ -214,6 +214,20 @@ def test_the_cli_writes_the_module_into_a_folder(cli, example_file, tmp_path):
     assert [b["cidr_ipv4"] for b in rules.values() if "cidr_ipv4" in b] == ["0.0.0.0/0", "${var.my_ip}"]
 
 
+def test_without_a_folder_the_module_goes_to_stdout_and_my_ip_is_asked_for(cli, example_file, monkeypatch):
+    monkeypatch.delenv("VPCDRAW_MY_IP", raising=False)
+    result = cli("export", example_file("assignment"), "--terraform")
+    assert result.code == 0, result.err
+    printed = json.loads(result.out)
+    assert "default" not in printed["variable"]["my_ip"]  # a my_ip rule and no --my-ip: Terraform asks
+    assert printed["resource"]["aws_vpc"]["main"]["cidr_block"] == "172.16.0.0/16"
+
+
+def test_a_topology_without_my_ip_rules_needs_no_my_ip(small):
+    t, _vpc = small()
+    assert module(t.build()).main["variable"]["my_ip"]["default"] is None
+
+
 @pytest.mark.parametrize(("extra", "says"), [
     (["--adopt"], "--adopt needs --vpc-id"),
     (["--vpc-id", "vpc-12345678"], "--vpc-id is for --adopt"),
