@@ -119,9 +119,11 @@ def _short(where: str, single_vpc: bool) -> str:
 
 
 class _Builder:
-    def __init__(self, topology: Topology, my_ip: str | None) -> None:
+    def __init__(self, topology: Topology, my_ip: str | None,
+                 live_groups: Mapping[str, tuple[str, str]] | None = None) -> None:
         self.topology = topology
         self.my_ip = my_ip
+        self.live_groups = live_groups or {}
         self.items = resources(topology)
         self.names = _Names()
         self.refs: dict[str, tuple[str, str]] = {}  # address -> (type, name)
@@ -203,7 +205,12 @@ class _Builder:
         elif isinstance(spec, RouteTableAssociationSpec):
             return {"subnet_id": self.ref(spec.subnet), "route_table_id": self.ref(spec.route_table)}
         elif isinstance(spec, SecurityGroupSpec):
-            body = {"name": spec.group_name, "description": spec.description, "vpc_id": self.ref(spec.vpc)}
+            group_name, description = self.live_groups.get(resource.address, (spec.group_name, spec.description))
+            body = {"name": group_name, "description": description, "vpc_id": self.ref(spec.vpc)}
+            if (group_name, description) != (spec.group_name, spec.description):
+                body["//"] = (f"name and description as the adopted group has them (the model says "
+                              f"{spec.group_name!r}, {spec.description!r}): AWS cannot change them in place, so "
+                              f"Terraform would replace the group")
         elif isinstance(spec, SecurityGroupRuleSpec):
             return self.rule(spec)
         elif isinstance(spec, DefaultSecurityGroupSpec):
@@ -344,12 +351,14 @@ def acl_association_address(acl: str, subnet: str) -> str:
 
 
 def module(topology: Topology, *, my_ip: str | None = None, live: Mapping[str, str] | None = None,
-           part_ids: Mapping[str, str] | None = None) -> Module:
+           part_ids: Mapping[str, str] | None = None, live_groups: Mapping[str, tuple[str, str]] | None = None
+           ) -> Module:
     """The Terraform module of a topology; with `live` (address -> AWS id), import blocks for what exists.
 
     `my_ip` is the default of the `my_ip` variable (a /32). `part_ids` holds, by address, what the live read
     does not keep: security group rules' sgr- ids, network ACL associations' aclassoc- ids, and for each ACL
-    entry the VPC has (`acl_entry_address`) its ACL's id.
+    entry the VPC has (`acl_entry_address`) its ACL's id. `live_groups` gives the GroupName and description of
+    adopted security groups, which the module keeps (changing either replaces a group).
 
     >>> from vpcdraw.topology.builder import TopologyBuilder
     >>> t = TopologyBuilder("demo", "ap-northeast-2")
@@ -357,7 +366,7 @@ def module(topology: Topology, *, my_ip: str | None = None, live: Mapping[str, s
     >>> sorted(module(t.build()).main["resource"])
     ['aws_vpc']
     """
-    builder = _Builder(topology, my_ip)
+    builder = _Builder(topology, my_ip, live_groups)
     made = Module(builder.build())
     if live is not None:
         made.imports, made.not_imported = builder.imports(live, part_ids or {})

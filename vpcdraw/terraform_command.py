@@ -27,6 +27,7 @@ def export_terraform(args: argparse.Namespace) -> int:
     my_ip = resolve_my_ip(args.my_ip)
     live: dict[str, str] | None = None
     part_ids: dict[str, str] = {}
+    live_groups: dict[str, tuple[str, str]] = {}
     if args.adopt:
         from vpcdraw.deploy.workflow import connect
 
@@ -35,7 +36,8 @@ def export_terraform(args: argparse.Namespace) -> int:
         live = live_ids(args, topology).ids
         ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
         part_ids = _rule_ids(ec2, args, topology, live) | _acl_part_ids(ec2, topology, live)
-    made = module(topology, my_ip=my_ip, live=live, part_ids=part_ids)
+        live_groups = _live_groups(ec2, topology, live)
+    made = module(topology, my_ip=my_ip, live=live, part_ids=part_ids, live_groups=live_groups)
     files = made.files()
     if output is None:
         sys.stdout.write(_text({key: value for body in files.values() for key, value in body.items()}))
@@ -119,3 +121,16 @@ def _acl_part_ids(ec2: Ec2, topology: Topology, live: dict[str, str]) -> dict[st
                 out[acl_association_address(where, subnets[association["SubnetId"]])] = (
                     association["NetworkAclAssociationId"])
     return out
+
+
+def _live_groups(ec2: Ec2, topology: Topology, live: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """The GroupName and description of each adopted security group, by address."""
+    from vpcdraw.topology.graph import resources
+
+    groups = {live[r.address]: r.address for r in resources(topology) if r.kind == "security_group"
+              and r.address in live}
+    if not groups:
+        return {}
+    found = ec2.paginate("DescribeSecurityGroups", "SecurityGroups", GroupIds=sorted(groups))
+    return {groups[g["GroupId"]]: (str(g["GroupName"]), str(g.get("Description", ""))) for g in found
+            if g["GroupId"] in groups}

@@ -323,6 +323,8 @@ def test_adopting_a_hand_built_vpc_imports_its_live_ids(cli, boto, aws_env, exam
     every = {f"{kind}.{name}" for kind, bodies in main["resource"].items() for name in bodies}
     assert set(found) == every - {forgotten}
     assert "1 resource created, not imported" in result.err
+    group = main["resource"]["aws_security_group"]["public"]  # kept as the student named it: no replacement
+    assert (group["name"], group["description"]) == ("web-sg", "made by hand")
 
 
 def test_terraform_loads_the_module_and_its_imports(assignment, service, small, tmp_path):
@@ -341,7 +343,9 @@ def test_terraform_loads_the_module_and_its_imports(assignment, service, small, 
         folder = tmp_path / topology.name
         folder.mkdir()
         live = {where: f"id-{n}" for n, where in enumerate(addresses(topology))}
-        for name, body in module(topology, live=live, part_ids={w: "sgr-1" for w in live}).files().items():
+        renamed = {"vpc/main/security_group/public": ("web-sg", "made by hand")}  # a "//" inside a resource
+        made = module(topology, live=live, part_ids={w: "sgr-1" for w in live}, live_groups=renamed)
+        for name, body in made.files().items():
             (folder / name).write_text(json.dumps(body, indent=2, ensure_ascii=False), encoding="utf-8")
         assert (folder / "imports.tf.json").exists()
         done = subprocess.run([binary, "init", "-backend=false", "-input=false", "-no-color"], cwd=folder,
