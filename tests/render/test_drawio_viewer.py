@@ -129,6 +129,8 @@ def test_draw_io_s_viewer_draws_every_aws_shape_and_label(
     text = html.unescape(drawing)
     assert [label for label in LABELS[example] if label not in text] == []
 
+    if form != ".drawio":
+        return  # the same diagram as the .drawio's: drawn above; its screenshot is taken once, from the .drawio
     screenshot = tmp_path / f"{example}-drawio-viewer.png"
     subprocess.run([*common, f"--screenshot={screenshot}", f"--window-size={WINDOW[0]},{WINDOW[1]}", page.as_uri()],
                    capture_output=True, timeout=90, check=True)

@@ -83,7 +83,7 @@ def _junk():
                                                                           max_size=3))
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1000, deadline=None, suppress_health_check=list(HealthCheck))  # about 30 s of the suite
 @given(data=st.data())
 def test_fuzzed_json_never_crashes_check(cli, assignment, tmp_path_factory, data):
     document = to_dict(assignment)
