@@ -120,10 +120,12 @@ def _short(where: str, single_vpc: bool) -> str:
 
 class _Builder:
     def __init__(self, topology: Topology, my_ip: str | None,
-                 live_groups: Mapping[str, tuple[str, str]] | None = None) -> None:
+                 live_groups: Mapping[str, tuple[str, str]] | None = None,
+                 live_images: Mapping[str, str] | None = None) -> None:
         self.topology = topology
         self.my_ip = my_ip
         self.live_groups = live_groups or {}
+        self.live_images = live_images or {}
         self.items = resources(topology)
         self.names = _Names()
         self.refs: dict[str, tuple[str, str]] = {}  # address -> (type, name)
@@ -220,10 +222,14 @@ class _Builder:
             self.acl_parts(resource, spec, name)
             body = {"vpc_id": self.ref(spec.vpc)}
         elif isinstance(spec, InstanceSpec):
-            body = {"ami": self.image(spec.image), "instance_type": spec.instance_type,
+            image = self.live_images.get(resource.address, "")
+            body = {"ami": image or self.image(spec.image), "instance_type": spec.instance_type,
                     "subnet_id": self.ref(spec.subnet),
                     "vpc_security_group_ids": [self.ref(g) for g in spec.security_groups],
                     "associate_public_ip_address": spec.public_ip}
+            if image:
+                body["//"] = (f"the AMI the adopted instance runs ({spec.image} may name a newer one): AWS cannot "
+                              f"change it in place, so Terraform would replace the instance")
         else:  # pragma: no cover (every kind of the graph is above)
             raise TypeError(f"no Terraform resource for {resource.kind}")
         body["tags"] = self.tags(resource)
@@ -351,14 +357,15 @@ def acl_association_address(acl: str, subnet: str) -> str:
 
 
 def module(topology: Topology, *, my_ip: str | None = None, live: Mapping[str, str] | None = None,
-           part_ids: Mapping[str, str] | None = None, live_groups: Mapping[str, tuple[str, str]] | None = None
-           ) -> Module:
+           part_ids: Mapping[str, str] | None = None, live_groups: Mapping[str, tuple[str, str]] | None = None,
+           live_images: Mapping[str, str] | None = None) -> Module:
     """The Terraform module of a topology; with `live` (address -> AWS id), import blocks for what exists.
 
     `my_ip` is the default of the `my_ip` variable (a /32). `part_ids` holds, by address, what the live read
     does not keep: security group rules' sgr- ids, network ACL associations' aclassoc- ids, and for each ACL
     entry the VPC has (`acl_entry_address`) its ACL's id. `live_groups` gives the GroupName and description of
-    adopted security groups, which the module keeps (changing either replaces a group).
+    adopted security groups, and `live_images` the AMI of adopted instances, which the module keeps (changing
+    either replaces the resource).
 
     >>> from vpcdraw.topology.builder import TopologyBuilder
     >>> t = TopologyBuilder("demo", "ap-northeast-2")
@@ -366,7 +373,7 @@ def module(topology: Topology, *, my_ip: str | None = None, live: Mapping[str, s
     >>> sorted(module(t.build()).main["resource"])
     ['aws_vpc']
     """
-    builder = _Builder(topology, my_ip, live_groups)
+    builder = _Builder(topology, my_ip, live_groups, live_images)
     made = Module(builder.build())
     if live is not None:
         made.imports, made.not_imported = builder.imports(live, part_ids or {})

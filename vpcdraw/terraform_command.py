@@ -28,6 +28,7 @@ def export_terraform(args: argparse.Namespace) -> int:
     live: dict[str, str] | None = None
     part_ids: dict[str, str] = {}
     live_groups: dict[str, tuple[str, str]] = {}
+    live_images: dict[str, str] = {}
     if args.adopt:
         from vpcdraw.deploy.workflow import connect
 
@@ -37,7 +38,9 @@ def export_terraform(args: argparse.Namespace) -> int:
         ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
         part_ids = _rule_ids(ec2, args, topology, live) | _acl_part_ids(ec2, topology, live)
         live_groups = _live_groups(ec2, topology, live)
-    made = module(topology, my_ip=my_ip, live=live, part_ids=part_ids, live_groups=live_groups)
+        live_images = _live_images(ec2, topology, live)
+    made = module(topology, my_ip=my_ip, live=live, part_ids=part_ids, live_groups=live_groups,
+                  live_images=live_images)
     files = made.files()
     if output is None:
         sys.stdout.write(_text({key: value for body in files.values() for key, value in body.items()}))
@@ -134,3 +137,15 @@ def _live_groups(ec2: Ec2, topology: Topology, live: dict[str, str]) -> dict[str
     found = ec2.paginate("DescribeSecurityGroups", "SecurityGroups", GroupIds=sorted(groups))
     return {groups[g["GroupId"]]: (str(g["GroupName"]), str(g.get("Description", ""))) for g in found
             if g["GroupId"] in groups}
+
+
+def _live_images(ec2: Ec2, topology: Topology, live: dict[str, str]) -> dict[str, str]:
+    """The AMI each adopted instance runs, by address."""
+    from vpcdraw.topology.graph import resources
+
+    instances = {live[r.address]: r.address for r in resources(topology) if r.kind == "instance" and r.address in live}
+    if not instances:
+        return {}
+    found = ec2.paginate("DescribeInstances", "Reservations", InstanceIds=sorted(instances))
+    return {instances[i["InstanceId"]]: str(i["ImageId"]) for reservation in found
+            for i in reservation.get("Instances", []) if i["InstanceId"] in instances}

@@ -387,3 +387,30 @@ def test_adopting_a_network_acl_imports_its_entries_and_associations(cli, connec
     assert found["aws_network_acl_rule.guard_ingress_100"] == f"{acl_id}:100:6:false"
     assert found["aws_network_acl_rule.guard_egress_100"] == f"{acl_id}:100:6:true"
     assert found["aws_network_acl_association.guard_public_a"] == association["NetworkAclAssociationId"]
+
+
+def test_adopted_instances_keep_the_ami_they_run(cli, connect, boto, aws_env, example_file, service, tmp_path):
+    from vpcdraw.deploy.apply import apply
+    from vpcdraw.deploy.workflow import plan
+
+    ec2 = connect()
+    made, _wanted, _live = plan(ec2, service, ADMIN_IP)
+    apply(ec2, made, poll=0.01)
+    (vpc,) = boto.describe_vpcs(Filters=[{"Name": "tag:vpcdraw:topology", "Values": ["service"]}])["Vpcs"]
+    running = {i["InstanceId"]: i["ImageId"] for r in boto.describe_instances(
+        Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Reservations"] for i in r["Instances"]}
+    folder = tmp_path / "network"
+    result = cli("export", example_file("service"), "--terraform", "-o", folder, "--adopt", "--vpc-id",
+                 vpc["VpcId"], "--my-ip", ADMIN_IP)
+    assert result.code == 0, result.err
+    found = _imports(folder)
+    instances = json.loads((folder / "main.tf.json").read_text(encoding="utf-8"))["resource"]["aws_instance"]
+    assert instances and {found[f"aws_instance.{name}"] for name in instances} == set(running)
+    for name, body in instances.items():
+        assert body["ami"] == running[found[f"aws_instance.{name}"]]
+    nat = boto.describe_nat_gateways(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["NatGateways"]
+    assert set(found[f"aws_nat_gateway.{n}"] for n in json.loads((folder / "main.tf.json").read_text(
+        encoding="utf-8"))["resource"]["aws_nat_gateway"]) == {g["NatGatewayId"] for g in nat}
+    eips = {a["AllocationId"] for a in boto.describe_addresses()["Addresses"]}
+    imported = {i for to, i in found.items() if to.startswith("aws_eip.")}
+    assert imported and imported <= eips
