@@ -119,6 +119,8 @@ def _short(where: str, single_vpc: bool) -> str:
 
 
 class _Builder:
+    """One module in the making: every resource named first (so references may point forward), then written."""
+
     def __init__(self, topology: Topology, my_ip: str | None,
                  live_groups: Mapping[str, tuple[str, str]] | None = None,
                  live_images: Mapping[str, str] | None = None) -> None:
