@@ -60,6 +60,7 @@ class Template:
     body: dict[str, Json]
     imports: list[dict[str, Json]]
     not_imported: tuple[str, ...]  # addresses that exist but that CloudFormation's import cannot take over
+    import_body: dict[str, Json]  # the template of the IMPORT change set: only what is imported (see `_importing`)
 
 
 def logical_id(address: str) -> str:
@@ -108,10 +109,13 @@ def image_parameter(path: str) -> str:
 class _Builder:
     """Writes one resource after another into the template's sections."""
 
-    def __init__(self, topology: Topology, my_ip: str | None, live: Mapping[str, str]) -> None:
+    def __init__(self, topology: Topology, my_ip: str | None, live: Mapping[str, str],
+                 public_ips: Mapping[str, str]) -> None:
         self.topology = topology
         self.my_ip = my_ip
         self.live = live
+        self.public_ips = public_ips
+        self.live_of: dict[str, str] = {}  # live id by logical id, for the import template's references
         self.found = resources(topology)
         self.ids = _ids(self.found)
         self.by_address = {r.address: r for r in self.found}
@@ -123,10 +127,11 @@ class _Builder:
         self.notes: list[Json] = []
         rules = [r.spec for r in self.found if isinstance(r.spec, SecurityGroupRuleSpec)]
         self.keeps_default = {s.security_group for s in rules if s.is_default_egress}
+        # A live gateway is attached already (the read finds it by its attachment): the template leaves that be.
         self.attachments = {r.address: self.ids[r.address] + "Attachment" for r in self.found
-                            if isinstance(r.spec, InternetGatewaySpec) and r.spec.vpc}
+                            if isinstance(r.spec, InternetGatewaySpec) and r.spec.vpc and r.address not in live}
         self.attachment_of_vpc = {r.spec.vpc: self.attachments[r.address] for r in self.found
-                                  if isinstance(r.spec, InternetGatewaySpec) and r.spec.vpc}
+                                  if isinstance(r.spec, InternetGatewaySpec) and r.address in self.attachments}
 
     def add(self, resource: Resource, kind: str, properties: dict[str, Json], *, name: str = "",
             depends_on: tuple[str, ...] = (), identifier: dict[str, Json] | None = None, live_key: str = "") -> None:
@@ -138,6 +143,7 @@ class _Builder:
             entry["DependsOn"] = needed if len(needed) > 1 else needed[0]
         live = self.live.get(live_key or resource.address) if not name else None
         if live:
+            self.live_of[logical] = live
             entry["DeletionPolicy"] = "Retain"
             entry["UpdateReplacePolicy"] = "Retain"
             if identifier is None and kind in IMPORT_KEYS and ((kind != "AWS::EC2::SecurityGroupIngress"
@@ -168,7 +174,30 @@ class _Builder:
             body["Parameters"] = self.parameters
         body["Resources"] = self.body
         body["Outputs"] = self.outputs
-        return Template(body, self.imports, tuple(self.not_imported))
+        imports, import_body = self._importing(body)
+        return Template(body, imports, tuple(self.not_imported), import_body)
+
+    def _importing(self, body: dict[str, Json]) -> tuple[list[dict[str, Json]], dict[str, Json]]:
+        """The IMPORT change set's resources and template: CloudFormation creates nothing in an import, so its
+        template holds only the imported resources, and names what else they refer to by its live id. A
+        resource referring to one that does not exist yet is left for the update after the import."""
+        kept = {str(item["LogicalResourceId"]) for item in self.imports}
+        while True:
+            blocked = {name for name in kept if not _resolvable(self.body[name], kept, self.live_of, self.parameters)}
+            if not blocked:
+                break
+            kept -= blocked
+        resources: dict[str, Json] = {}
+        for name, entry in self.body.items():
+            if name in kept and isinstance(entry, dict):
+                resources[name] = {key: _resolved(value, kept, self.live_of) for key, value in entry.items()
+                                   if key != "DependsOn"} | _depends(entry, kept)
+        import_body = {key: value for key, value in body.items() if key not in ("Resources", "Outputs")}
+        import_body["Resources"] = resources
+        for item in self.imports:
+            if str(item["LogicalResourceId"]) not in kept:
+                self.not_imported.append(f"{item['LogicalResourceId']} (it refers to what is not there yet)")
+        return [item for item in self.imports if str(item["LogicalResourceId"]) in kept], import_body
 
     def resource(self, resource: Resource) -> None:
         spec = resource.spec
@@ -179,13 +208,13 @@ class _Builder:
             self.outputs[f"{own}Id"] = {"Description": f"the VPC {resource.address}", "Value": _ref(own)}
         elif isinstance(spec, InternetGatewaySpec):
             self.add(resource, "AWS::EC2::InternetGateway", {"Tags": tags})
-            if spec.vpc:
+            if resource.address in self.attachments and spec.vpc:
                 self.add(resource, "AWS::EC2::VPCGatewayAttachment",
                          {"VpcId": _ref(self.ids[spec.vpc]), "InternetGatewayId": _ref(own)},
                          name=self.attachments[resource.address])
-                if resource.address in self.live:
-                    # Its import identifier (AttachmentType and VpcId) needs a value this read does not have.
-                    self.not_imported.append(f"{resource.address} (its attachment)")
+            elif spec.vpc:
+                self.notes.append(f"{resource.address}: attached to its VPC already, so the template has no "
+                                  "VPCGatewayAttachment for it")
         elif isinstance(spec, SubnetSpec):
             self.add(resource, "AWS::EC2::Subnet", {
                 "VpcId": _ref(self.ids[spec.vpc]), "CidrBlock": spec.cidr, "AvailabilityZone": spec.az,
@@ -193,9 +222,10 @@ class _Builder:
             self.outputs[f"{own}Id"] = {"Description": f"the subnet {resource.address}", "Value": _ref(own)}
         elif isinstance(spec, ElasticIpSpec):
             vpc = "/".join(resource.address.split("/")[:2])
-            self.add(resource, "AWS::EC2::EIP", {"Domain": "vpc", "Tags": tags},
-                     depends_on=self._attached(vpc),
-                     identifier=None)
+            allocation, public_ip = self.live.get(resource.address), self.public_ips.get(resource.address)
+            self.add(resource, "AWS::EC2::EIP", {"Domain": "vpc", "Tags": tags}, depends_on=self._attached(vpc),
+                     identifier={"PublicIp": public_ip, "AllocationId": allocation}
+                     if allocation and public_ip else None)
         elif isinstance(spec, NatGatewaySpec):
             self.add(resource, "AWS::EC2::NatGateway", {
                 "SubnetId": _ref(self.ids[spec.subnet]),
@@ -329,10 +359,50 @@ class _Builder:
             depends_on=tuple(self.attachments[a] for a in resource.after if a in self.attachments))
 
 
-def template(topology: Topology, my_ip: str | None = None, live: Mapping[str, str] | None = None) -> Template:
+def _refers(value: Json) -> list[str]:
+    """The logical ids a property value names with Ref or Fn::GetAtt."""
+    if isinstance(value, dict):
+        if set(value) == {"Ref"}:
+            return [str(value["Ref"])]
+        attribute = value.get("Fn::GetAtt")
+        if isinstance(attribute, list) and set(value) == {"Fn::GetAtt"}:
+            return [str(attribute[0])]
+        return [name for item in value.values() for name in _refers(item)]
+    if isinstance(value, list):
+        return [name for item in value for name in _refers(item)]
+    return []
+
+
+def _resolvable(entry: Json, kept: set[str], live_of: Mapping[str, str], parameters: Mapping[str, Json]) -> bool:
+    properties = entry.get("Properties", {}) if isinstance(entry, dict) else {}
+    return all(name in kept or name in live_of or name in parameters for name in _refers(properties))
+
+
+def _resolved(value: Json, kept: set[str], live_of: Mapping[str, str]) -> Json:
+    """A property value with each reference to a resource outside the import replaced by its live id."""
+    if isinstance(value, dict):
+        named = _refers(value) if set(value) in ({"Ref"}, {"Fn::GetAtt"}) else []
+        if named and named[0] not in kept and named[0] in live_of:
+            return live_of[named[0]]
+        return {key: _resolved(item, kept, live_of) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolved(item, kept, live_of) for item in value]
+    return value
+
+
+def _depends(entry: dict[str, Json], kept: set[str]) -> dict[str, Json]:
+    found = entry.get("DependsOn")
+    names = [str(n) for n in found] if isinstance(found, list) else [str(found)] if found else []
+    inside: list[Json] = [n for n in names if n in kept]
+    return {"DependsOn": inside if len(inside) > 1 else inside[0]} if inside else {}
+
+
+def template(topology: Topology, my_ip: str | None = None, live: Mapping[str, str] | None = None,
+             public_ips: Mapping[str, str] | None = None) -> Template:
     """The CloudFormation template of a topology; with `live` (AWS id by address), the resources that exist are
-    retained (DeletionPolicy and UpdateReplacePolicy Retain) and listed for import."""
-    return _Builder(topology, my_ip, live or {}).build()
+    retained (DeletionPolicy and UpdateReplacePolicy Retain) and listed for import (an Elastic IP only with its
+    address in `public_ips`, which CloudFormation's import names it by)."""
+    return _Builder(topology, my_ip, live or {}, public_ips or {}).build()
 
 
 def to_yaml(body: Mapping[str, Json]) -> str:

@@ -14,15 +14,17 @@ from vpcdraw.topology.errors import VpcdrawError
 if TYPE_CHECKING:
     from vpcdraw.deploy.aws import Ec2
     from vpcdraw.topology.graph import Resource
+    from vpcdraw.topology.model import Topology
 
 
-def import_path(output: Path) -> Path:
-    """The import file next to the template: `network.yaml` -> `network.import.json`.
+def import_path(output: Path, suffix: str = ".json") -> Path:
+    """The import file next to the template: `network.yaml` -> `network.import.json` (and the import change set's
+    own template, `network.import.yaml`).
 
     >>> import_path(Path("out/network.yaml")).as_posix()
     'out/network.import.json'
     """
-    return output.with_name(f"{output.stem}.import.json")
+    return output.with_name(f"{output.stem}.import{suffix}")
 
 
 def export_cloudformation(args: argparse.Namespace) -> int:
@@ -38,6 +40,7 @@ def export_cloudformation(args: argparse.Namespace) -> int:
     topology = load_valid(args.file)
     my_ip = resolve_my_ip(args.my_ip)
     live: dict[str, str] = {}
+    public_ips: dict[str, str] = {}
     if args.adopt:
         from vpcdraw.deploy.workflow import connect
 
@@ -46,7 +49,8 @@ def export_cloudformation(args: argparse.Namespace) -> int:
         live = live_ids(args, topology).ids
         ec2 = connect(topology, use_local=args.local, region=args.region, profile=args.profile)
         live |= _rule_ids(ec2, resources(fill(topology, my_ip) if my_ip else topology), live)
-    made = template(topology, my_ip, live)
+        public_ips = _public_ips(ec2, topology, live)
+    made = template(topology, my_ip, live, public_ips)
     text = to_yaml(made.body)
     if args.output is None:
         sys.stdout.write(text)
@@ -57,7 +61,10 @@ def export_cloudformation(args: argparse.Namespace) -> int:
     if args.adopt:
         where = import_path(args.output)
         where.write_text(json.dumps(made.imports, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {where}: {len(made.imports)} resources to import, with DeletionPolicy Retain", file=sys.stderr)
+        body = import_path(args.output, args.output.suffix or ".yaml")
+        body.write_text(to_yaml(made.import_body), encoding="utf-8")
+        print(f"wrote {where} and {body}: {len(made.imports)} resources to import (an IMPORT change set creates "
+              f"nothing: import with {body.name}, then update the stack with {args.output.name})", file=sys.stderr)
         for address in made.not_imported:
             print(f"vpcdraw: note: {address} exists but CloudFormation's import cannot take it over by this file; "
                   "it is retained, not imported", file=sys.stderr)
@@ -102,3 +109,15 @@ def _rule_ids(ec2: Ec2, wanted: list[Resource], ids: dict[str, str]) -> dict[str
         if match:
             out[where] = match
     return out
+
+
+def _public_ips(ec2: Ec2, topology: Topology, live: dict[str, str]) -> dict[str, str]:
+    """The public address of each live Elastic IP, by address: CloudFormation imports one by it and its
+    allocation id."""
+    from vpcdraw.topology.graph import resources
+
+    wanted = {live[r.address]: r.address for r in resources(topology) if r.kind == "elastic_ip" and r.address in live}
+    if not wanted:
+        return {}
+    found = ec2.call("DescribeAddresses", AllocationIds=sorted(wanted)).get("Addresses", [])
+    return {wanted[a["AllocationId"]]: str(a["PublicIp"]) for a in found if a.get("AllocationId") in wanted}

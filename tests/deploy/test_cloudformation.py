@@ -181,6 +181,16 @@ def _imports(output: Path) -> dict[str, dict]:
     return {item["LogicalResourceId"]: item for item in listed}
 
 
+def _import_template(output: Path, imports: dict[str, dict]) -> dict:
+    """The IMPORT change set's template: exactly the imported resources (an import creates nothing), lint clean."""
+    path = output.with_name(f"{output.stem}.import.yaml")
+    body = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert set(body["Resources"]) == set(imports)
+    found = _lint([path, output])
+    assert found.returncode == 0, found.stdout
+    return body
+
+
 def test_adopting_a_vpcdraw_deployed_assignment(cli, connect, endpoint, assignment, example_file, tmp_path,
                                                 monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
@@ -195,6 +205,35 @@ def test_adopting_a_vpcdraw_deployed_assignment(cli, connect, endpoint, assignme
     assert imports["VpcMain"] == {"ResourceType": "AWS::EC2::VPC", "LogicalResourceId": "VpcMain",
                                   "ResourceIdentifier": {"VpcId": vpc_id}}
     _check_adoption(body, imports, live.ids)
+    importing = _import_template(output, imports)
+    # What the import leaves out it names by its live id: the route's table is imported, the VPC too.
+    assert importing["Resources"]["VpcMainSubnetPublicA"]["Properties"]["VpcId"] == {"Ref": "VpcMain"}
+    # The gateway is attached already: no attachment to create again, no DependsOn on one.
+    assert _of_type(body, "AWS::EC2::VPCGatewayAttachment") == {}
+    assert "DependsOn" not in body["Resources"]["VpcMainRouteTablePublicRoute00000"]
+
+
+def test_adopting_a_vpcdraw_deployed_service_imports_the_nat_and_its_elastic_ip(cli, connect, endpoint, boto,
+                                                                              service, example_file, tmp_path,
+                                                                              monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    ec2 = connect()
+    made, _wanted, _live = plan(ec2, service, MY_IP)
+    apply(ec2, made, poll=0.01)
+    _, _, live = plan(ec2, service, MY_IP)
+    output = tmp_path / "network.yaml"
+    body = _export(cli, example_file("service"), output, "--adopt", "--vpc-id", live.ids["vpc/main"], "--my-ip",
+                   MY_IP)
+    imports = _imports(output)
+    address = boto.describe_addresses(AllocationIds=[live.ids["vpc/main/elastic_ip/nat-a"]])["Addresses"][0]
+    assert imports["VpcMainElasticIpNatA"]["ResourceIdentifier"] == {"PublicIp": address["PublicIp"],
+                                                                     "AllocationId": address["AllocationId"]}
+    assert imports["VpcMainNatGatewayNatA"]["ResourceIdentifier"] == {"NatGatewayId":
+                                                                      live.ids["vpc/main/nat_gateway/nat-a"]}
+    assert imports["VpcMainInstanceBastion"]["ResourceIdentifier"] == {"InstanceId":
+                                                                       live.ids["vpc/main/instance/bastion"]}
+    assert body["Resources"]["VpcMainInstanceBastion"]["DeletionPolicy"] == "Retain"
+    _import_template(output, imports)
 
 
 def test_adopting_a_hand_built_assignment(cli, endpoint, boto, example_file, tmp_path, monkeypatch):
@@ -215,6 +254,7 @@ def test_adopting_a_hand_built_assignment(cli, endpoint, boto, example_file, tmp
     assert "GroupName" not in body["Resources"]["VpcMainSecurityGroupPublic"]["Properties"]  # keeps web-sg
     assert imports["VpcMain"]["ResourceIdentifier"] == {"VpcId": vpc_id}
     _check_adoption(body, imports, {})
+    _import_template(output, imports)
 
 
 def _check_adoption(body: dict, imports: dict[str, dict], ids: dict[str, str]) -> None:
@@ -222,7 +262,9 @@ def _check_adoption(body: dict, imports: dict[str, dict], ids: dict[str, str]) -
     keys = {"AWS::EC2::VPC": {"VpcId"}, "AWS::EC2::Subnet": {"SubnetId"}, "AWS::EC2::RouteTable": {"RouteTableId"},
             "AWS::EC2::InternetGateway": {"InternetGatewayId"}, "AWS::EC2::SecurityGroup": {"Id"},
             "AWS::EC2::SecurityGroupIngress": {"Id"}, "AWS::EC2::SecurityGroupEgress": {"Id"},
-            "AWS::EC2::Route": {"RouteTableId", "CidrBlock"}, "AWS::EC2::SubnetRouteTableAssociation": {"Id"}}
+            "AWS::EC2::Route": {"RouteTableId", "CidrBlock"}, "AWS::EC2::SubnetRouteTableAssociation": {"Id"},
+            "AWS::EC2::NatGateway": {"NatGatewayId"}, "AWS::EC2::EIP": {"PublicIp", "AllocationId"},
+            "AWS::EC2::Instance": {"InstanceId"}}
     assert {"VpcMain", "VpcMainInternetGatewayIgw", "VpcMainRouteTablePublic", "VpcMainRouteTablePrivate",
             "VpcMainRouteTablePublicRoute00000", "VpcMainSecurityGroupPrivate"} <= set(imports)
     for name, item in imports.items():
