@@ -11,7 +11,6 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeAlias
 
 from vpcdraw.topology.graph import MY_IP_MARK, Resource, resources
 from vpcdraw.topology.model import Topology
@@ -31,9 +30,8 @@ from vpcdraw.topology.specs import (
     VpcSpec,
 )
 
+from .cloudformation_import import Json, importing
 from .tags import ADDRESS_TAG, TOPOLOGY_TAG
-
-Json: TypeAlias = str | int | bool | list["Json"] | dict[str, "Json"]
 
 MY_IP_PARAMETER = "MyIp"
 # A rule that lets nothing out (loopback is never routed): AWS's documented way to drop the default allow-all
@@ -60,7 +58,7 @@ class Template:
     body: dict[str, Json]
     imports: list[dict[str, Json]]
     not_imported: tuple[str, ...]  # addresses that exist but that CloudFormation's import cannot take over
-    import_body: dict[str, Json]  # the template of the IMPORT change set: only what is imported (see `_importing`)
+    import_body: dict[str, Json]  # the template of the IMPORT change set: only what is imported
 
 
 def logical_id(address: str) -> str:
@@ -174,30 +172,9 @@ class _Builder:
             body["Parameters"] = self.parameters
         body["Resources"] = self.body
         body["Outputs"] = self.outputs
-        imports, import_body = self._importing(body)
+        imports, import_body, blocked = importing(body, self.imports, self.live_of, self.parameters)
+        self.not_imported += [f"{name} (it refers to what is not there yet)" for name in blocked]
         return Template(body, imports, tuple(self.not_imported), import_body)
-
-    def _importing(self, body: dict[str, Json]) -> tuple[list[dict[str, Json]], dict[str, Json]]:
-        """The IMPORT change set's resources and template: CloudFormation creates nothing in an import, so its
-        template holds only the imported resources, and names what else they refer to by its live id. A
-        resource referring to one that does not exist yet is left for the update after the import."""
-        kept = {str(item["LogicalResourceId"]) for item in self.imports}
-        while True:
-            blocked = {name for name in kept if not _resolvable(self.body[name], kept, self.live_of, self.parameters)}
-            if not blocked:
-                break
-            kept -= blocked
-        resources: dict[str, Json] = {}
-        for name, entry in self.body.items():
-            if name in kept and isinstance(entry, dict):
-                resources[name] = {key: _resolved(value, kept, self.live_of) for key, value in entry.items()
-                                   if key != "DependsOn"} | _depends(entry, kept)
-        import_body = {key: value for key, value in body.items() if key not in ("Resources", "Outputs")}
-        import_body["Resources"] = resources
-        for item in self.imports:
-            if str(item["LogicalResourceId"]) not in kept:
-                self.not_imported.append(f"{item['LogicalResourceId']} (it refers to what is not there yet)")
-        return [item for item in self.imports if str(item["LogicalResourceId"]) in kept], import_body
 
     def resource(self, resource: Resource) -> None:
         spec = resource.spec
@@ -326,6 +303,10 @@ class _Builder:
     def network_acl(self, resource: Resource, spec: NetworkAclSpec, tags: list[Json]) -> None:
         own = self.ids[resource.address]
         self.add(resource, "AWS::EC2::NetworkAcl", {"VpcId": _ref(self.ids[spec.vpc]), "Tags": tags})
+        if resource.address in self.live and (spec.entries or spec.subnets):
+            # CloudFormation has no import for an entry (its type cannot be read), and none here for an association.
+            self.not_imported.append(f"{resource.address}'s entries and subnet associations (the stack update "
+                                     "creates them: remove the live ones first)")
         for entry in spec.entries:
             properties: dict[str, Json] = {
                 "NetworkAclId": _ref(own), "RuleNumber": entry.rule_number, "Protocol": int(entry.protocol),
@@ -357,44 +338,6 @@ class _Builder:
         self.add(resource, "AWS::EC2::Instance", {
             "ImageId": image, "InstanceType": spec.instance_type, "NetworkInterfaces": [interface], "Tags": tags},
             depends_on=tuple(self.attachments[a] for a in resource.after if a in self.attachments))
-
-
-def _refers(value: Json) -> list[str]:
-    """The logical ids a property value names with Ref or Fn::GetAtt."""
-    if isinstance(value, dict):
-        if set(value) == {"Ref"}:
-            return [str(value["Ref"])]
-        attribute = value.get("Fn::GetAtt")
-        if isinstance(attribute, list) and set(value) == {"Fn::GetAtt"}:
-            return [str(attribute[0])]
-        return [name for item in value.values() for name in _refers(item)]
-    if isinstance(value, list):
-        return [name for item in value for name in _refers(item)]
-    return []
-
-
-def _resolvable(entry: Json, kept: set[str], live_of: Mapping[str, str], parameters: Mapping[str, Json]) -> bool:
-    properties = entry.get("Properties", {}) if isinstance(entry, dict) else {}
-    return all(name in kept or name in live_of or name in parameters for name in _refers(properties))
-
-
-def _resolved(value: Json, kept: set[str], live_of: Mapping[str, str]) -> Json:
-    """A property value with each reference to a resource outside the import replaced by its live id."""
-    if isinstance(value, dict):
-        named = _refers(value) if set(value) in ({"Ref"}, {"Fn::GetAtt"}) else []
-        if named and named[0] not in kept and named[0] in live_of:
-            return live_of[named[0]]
-        return {key: _resolved(item, kept, live_of) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_resolved(item, kept, live_of) for item in value]
-    return value
-
-
-def _depends(entry: dict[str, Json], kept: set[str]) -> dict[str, Json]:
-    found = entry.get("DependsOn")
-    names = [str(n) for n in found] if isinstance(found, list) else [str(found)] if found else []
-    inside: list[Json] = [n for n in names if n in kept]
-    return {"DependsOn": inside if len(inside) > 1 else inside[0]} if inside else {}
 
 
 def template(topology: Topology, my_ip: str | None = None, live: Mapping[str, str] | None = None,

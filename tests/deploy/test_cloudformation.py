@@ -286,6 +286,15 @@ def _check_adoption(body: dict, imports: dict[str, dict], ids: dict[str, str]) -
             assert aws_id in imports[name]["ResourceIdentifier"].values(), address
 
 
+def test_without_output_the_template_goes_to_stdout(cli, example_file, monkeypatch):
+    monkeypatch.delenv("VPCDRAW_MY_IP", raising=False)
+    result = cli("export", example_file("assignment"), "--cloudformation")
+    assert result.code == 0, result.err
+    body = yaml.safe_load(result.out)
+    assert body["Resources"]["VpcMain"]["Properties"]["CidrBlock"] == "172.16.0.0/16"
+    assert "MyIp" in body["Parameters"] and "Default" not in body["Parameters"]["MyIp"]
+
+
 def test_bad_options_are_one_sentence_and_no_aws_call(cli, example_file, tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens: any call would fail loudly
     source = example_file("assignment")
