@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# checkov, for tests/deploy/test_checkov.py, in a venv of its own: in the project venv it would downgrade boto3,
+# networkx and packaging.
+CHECKOV_VENV := .venv-checkov
+CHECKOV := checkov==3.3.30
 STAMP := $(VENV)/.installed
 OUT := out
 MY_IP ?= 203.0.113.10
@@ -43,7 +47,9 @@ $(STAMP): pyproject.toml scripts/system-deps.sh Makefile
 	@# draw.io's own viewer and AWS4 stencils, for tests/render/test_drawio_viewer.py: three JS files, so
 	@# without the Jupyter server the package declares
 	$(BIN)/python -m pip install -q --no-deps 'jupyterlab-drawio-render-extension==1.0.19'
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q '$(CHECKOV)'
 	@touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(CHECKOV_VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
