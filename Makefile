@@ -25,7 +25,7 @@ demo: $(STAMP)
 	@echo "which keeps running: try '$(BIN)/vpcdraw destroy $(OUT)/assignment.py --local', then '$(BIN)/vpcdraw local stop'."
 
 # Two workers, each with its own moto server: the deploy tests mostly wait on it.
-test: $(STAMP) lint
+test: $(STAMP) $(CHECKOV_VENV)/.installed lint
 	$(BIN)/pytest -n 2
 
 lint: $(STAMP)
@@ -47,9 +47,13 @@ $(STAMP): pyproject.toml scripts/system-deps.sh Makefile
 	@# draw.io's own viewer and AWS4 stencils, for tests/render/test_drawio_viewer.py: three JS files, so
 	@# without the Jupyter server the package declares
 	$(BIN)/python -m pip install -q --no-deps 'jupyterlab-drawio-render-extension==1.0.19'
+	@touch $(STAMP)
+
+# Only the tests need checkov, so `make demo` does not wait for it.
+$(CHECKOV_VENV)/.installed: Makefile
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/python -m pip install -q '$(CHECKOV)'
-	@touch $(STAMP)
+	@touch $@
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache .hypothesis
