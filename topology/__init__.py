@@ -1,9 +1,10 @@
 """vpcdraw's topology model: the one description of an AWS network that everything else projects."""
 
-from .builder import TopologyBuilder, anywhere, cidr, my_ip, sg, subnet
+from .builder import TopologyBuilder, anywhere, cidr, external_vpc, my_ip, sg, subnet
 from .errors import InvalidTopology, LoadError, MissingMyIp, VpcdrawError
 from .load import load
 from .model import (
+    ExternalVpc,
     Instance,
     InternetGateway,
     NatGateway,
@@ -16,11 +17,16 @@ from .model import (
     SecurityGroup,
     Subnet,
     Topology,
+    TransitGateway,
+    TransitGatewayAttachment,
     Vpc,
+    VpcEndpoint,
+    VpcPeeringConnection,
 )
 from .validate import Problem, validate
 
 __all__ = [
+    "ExternalVpc",
     "Instance",
     "InternetGateway",
     "InvalidTopology",
@@ -38,10 +44,15 @@ __all__ = [
     "Subnet",
     "Topology",
     "TopologyBuilder",
+    "TransitGateway",
+    "TransitGatewayAttachment",
     "Vpc",
+    "VpcEndpoint",
+    "VpcPeeringConnection",
     "VpcdrawError",
     "anywhere",
     "cidr",
+    "external_vpc",
     "load",
     "my_ip",
     "sg",

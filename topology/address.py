@@ -23,8 +23,17 @@ def address(vpc: Vpc | str, kind: str, name: str) -> str:
     return f"{vpc_address(vpc)}/{kind}/{name}"
 
 
+def transit_gateway_address(name: str) -> str:
+    """The address of a transit gateway, which belongs to no VPC.
+
+    >>> transit_gateway_address("hub")
+    'transit_gateway/hub'
+    """
+    return f"transit_gateway/{name}"
+
+
 def holding_vpc(where: str) -> str:
-    """The address of the VPC a resource's address is in (every address but an Elastic IP's starts with it).
+    """The address of the VPC a resource's address is in (a transit gateway's: its own, as it is in none).
 
     >>> holding_vpc("vpc/main/route_table/private/route/0.0.0.0/0")
     'vpc/main'

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from .model import (
     ANYWHERE_CIDR,
     DEFAULT_IMAGE,
+    ExternalVpc,
     Instance,
     InternetGateway,
     NatGateway,
@@ -29,7 +30,11 @@ from .model import (
     Subnet,
     Tier,
     Topology,
+    TransitGateway,
+    TransitGatewayAttachment,
     Vpc,
+    VpcEndpoint,
+    VpcPeeringConnection,
 )
 from .ports import parse_ports
 
@@ -107,17 +112,24 @@ class RouteTableBuilder:
     _routes: list[Route] = field(default_factory=list)
 
     def route(
-        self, destination: str, *, internet_gateway: str = "", nat_gateway: str = "", local: bool = False
+        self, destination: str, *, internet_gateway: str = "", nat_gateway: str = "", vpc_peering_connection: str = "",
+        transit_gateway: str = "", local: bool = False
     ) -> RouteTableBuilder:
-        """Route `destination` to the internet gateway or a NAT gateway, both by name."""
+        """Route `destination` to the internet gateway, a NAT gateway, a peering connection or a transit gateway,
+        each by name (a peering's or transit gateway's name in the topology)."""
         if internet_gateway:
             self._routes.append(Route(destination, "internet_gateway", internet_gateway))
         elif nat_gateway:
             self._routes.append(Route(destination, "nat_gateway", nat_gateway))
+        elif vpc_peering_connection:
+            self._routes.append(Route(destination, "vpc_peering_connection", vpc_peering_connection))
+        elif transit_gateway:
+            self._routes.append(Route(destination, "transit_gateway", transit_gateway))
         elif local:
             self._routes.append(Route(destination, "local"))
         else:
-            raise TypeError(f"route {destination} in route table {self.name} needs internet_gateway= or nat_gateway=")
+            raise TypeError(f"route {destination} in route table {self.name} needs internet_gateway=, nat_gateway=, "
+                            "vpc_peering_connection= or transit_gateway=")
         return self
 
     def build(self) -> RouteTable:
@@ -166,6 +178,7 @@ class VpcBuilder:
     _security_groups: list[SecurityGroupBuilder] = field(default_factory=list)
     _network_acls: list[NetworkAclBuilder] = field(default_factory=list)
     _instances: list[Instance] = field(default_factory=list)
+    _endpoints: list[VpcEndpoint] = field(default_factory=list)
     _lock_default: bool = False
 
     def lock_default_security_group(self) -> VpcBuilder:
@@ -235,6 +248,24 @@ class VpcBuilder:
         self._instances.append(made)
         return made
 
+    def gateway_endpoint(self, name: str, service: str, *, route_tables: Iterable[str] = (), policy: str = "",
+                         label: str = "") -> VpcEndpoint:
+        """Add a gateway endpoint of `service` (`s3` or `dynamodb`): AWS routes the service's prefix list to it
+        in each of `route_tables`, so their subnets reach the service without a NAT gateway."""
+        made = VpcEndpoint(name, service, "gateway", tuple(route_tables), policy=policy, label=label)
+        self._endpoints.append(made)
+        return made
+
+    def interface_endpoint(self, name: str, service: str, *, subnets: Iterable[str] = (),
+                           security_groups: Iterable[str] = (), private_dns: bool = True, policy: str = "",
+                           label: str = "") -> VpcEndpoint:
+        """Add an interface endpoint of `service` (`ssm`, `ecr.api`...): a network interface in each of `subnets`,
+        guarded by `security_groups`; with `private_dns` the service's own name resolves to it."""
+        made = VpcEndpoint(name, service, "interface", (), tuple(subnets), tuple(security_groups), private_dns,
+                           policy, label)
+        self._endpoints.append(made)
+        return made
+
     def build(self) -> Vpc:
         """The frozen VPC."""
         return Vpc(
@@ -249,7 +280,31 @@ class VpcBuilder:
             instances=tuple(self._instances),
             label=self.label,
             lock_default_security_group=self._lock_default,
+            endpoints=tuple(self._endpoints),
         )
+
+
+@dataclass
+class TransitGatewayBuilder:
+    """Collects a transit gateway's VPC attachments; `attach` returns the builder for chaining."""
+
+    name: str
+    label: str = ""
+    _attachments: list[TransitGatewayAttachment] = field(default_factory=list)
+
+    def attach(self, vpc: str, *, subnets: Iterable[str]) -> TransitGatewayBuilder:
+        """Attach VPC `vpc` through `subnets` (one per AZ whose subnets use the transit gateway)."""
+        self._attachments.append(TransitGatewayAttachment(vpc, tuple(subnets)))
+        return self
+
+    def build(self) -> TransitGateway:
+        """The frozen transit gateway."""
+        return TransitGateway(self.name, tuple(self._attachments), self.label)
+
+
+def external_vpc(vpc_id: str, cidr: str, *, account: str = "", region: str = "") -> ExternalVpc:
+    """A VPC outside the topology, to peer with: its id and CIDR, and its account and region when not ours."""
+    return ExternalVpc(vpc_id, cidr, account, region)
 
 
 @dataclass
@@ -260,6 +315,8 @@ class TopologyBuilder:
     region: str
     description: str = ""
     _vpcs: list[VpcBuilder] = field(default_factory=list)
+    _peerings: list[VpcPeeringConnection] = field(default_factory=list)
+    _transit_gateways: list[TransitGatewayBuilder] = field(default_factory=list)
 
     def vpc(self, name: str, cidr: str, *, label: str = "") -> VpcBuilder:
         """Add a VPC with the given IPv4 CIDR block."""
@@ -267,6 +324,21 @@ class TopologyBuilder:
         self._vpcs.append(made)
         return made
 
+    def peering(self, name: str, *, requester: str, accepter: str = "", external: ExternalVpc | None = None,
+                label: str = "") -> VpcPeeringConnection:
+        """Peer VPC `requester` with VPC `accepter` of this topology, or with an `external_vpc(...)`; route each
+        side's tables to the other's CIDR with `.route(cidr, vpc_peering_connection=name)`."""
+        made = VpcPeeringConnection(name, requester, accepter, external, label)
+        self._peerings.append(made)
+        return made
+
+    def transit_gateway(self, name: str, *, label: str = "") -> TransitGatewayBuilder:
+        """Add a transit gateway; attach VPCs with `.attach(vpc, subnets=[...])`."""
+        made = TransitGatewayBuilder(name, label)
+        self._transit_gateways.append(made)
+        return made
+
     def build(self) -> Topology:
         """The frozen topology, ready to check, draw and deploy."""
-        return Topology(self.name, self.region, tuple(v.build() for v in self._vpcs), self.description)
+        return Topology(self.name, self.region, tuple(v.build() for v in self._vpcs), self.description,
+                        tuple(self._peerings), tuple(g.build() for g in self._transit_gateways))

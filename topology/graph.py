@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import specs
-from .address import address, vpc_address
+from .address import address, transit_gateway_address, vpc_address
 from .builder import anywhere
-from .model import NetworkAclEntry, Rule, SecurityGroup, Topology, Vpc
+from .model import NetworkAclEntry, Route, Rule, SecurityGroup, Topology, Vpc, VpcEndpoint
 from .ports import PROTOCOL_NUMBERS, port_text
 from .regions import zone_name
 from .specs import (
@@ -33,6 +33,10 @@ from .specs import (
     SecurityGroupSpec,
     Spec,
     SubnetSpec,
+    TransitGatewaySpec,
+    TransitGatewayVpcAttachmentSpec,
+    VpcEndpointSpec,
+    VpcPeeringConnectionSpec,
     VpcSpec,
 )
 
@@ -77,7 +81,72 @@ def resources(topology: Topology) -> list[Resource]:
     found: list[Resource] = []
     for vpc in topology.vpcs:
         found += _vpc_resources(topology, vpc)
+    found += _links(topology)
     return found
+
+
+def peering_address(topology: Topology, name: str) -> str:
+    """The address of peering connection `name`: it lives in its requester VPC, as in AWS's requester account."""
+    peering = next((p for p in topology.peering_connections if p.name == name), None)
+    return address(peering.requester if peering else "?", "vpc_peering_connection", name)
+
+
+def attachment_address(vpc: Vpc | str, transit_gateway: str) -> str:
+    """The address of VPC `vpc`'s attachment to transit gateway `transit_gateway`.
+
+    >>> attachment_address("app", "hub")
+    'vpc/app/transit_gateway_attachment/hub'
+    """
+    return address(vpc, "transit_gateway_attachment", transit_gateway)
+
+
+def service_name(region: str, service: str) -> str:
+    """An endpoint service's full name: `s3` in ap-northeast-2 is com.amazonaws.ap-northeast-2.s3.
+
+    >>> service_name("ap-northeast-2", "s3")
+    'com.amazonaws.ap-northeast-2.s3'
+    """
+    return service if service.startswith("com.amazonaws.") else f"com.amazonaws.{region}.{service}"
+
+
+def _links(topology: Topology) -> list[Resource]:
+    """What joins VPCs: peering connections, transit gateways and their attachments."""
+    out: list[Resource] = []
+    for peering in topology.peering_connections:
+        external = peering.external
+        peer = vpc_address(peering.accepter) if peering.accepter else (external.vpc_id if external else "")
+        out.append(Resource(peering_address(topology, peering.name), VpcPeeringConnectionSpec(
+            vpc_address(peering.requester), peer, external.account if external else "",
+            external.region if external else "", name_tag(peering.label, peering.name))))
+    for gateway in topology.transit_gateways:
+        here = transit_gateway_address(gateway.name)
+        out.append(Resource(here, TransitGatewaySpec(name_tag(gateway.label, gateway.name))))
+        for attachment in gateway.attachments:
+            out.append(Resource(attachment_address(attachment.vpc, gateway.name), TransitGatewayVpcAttachmentSpec(
+                here, vpc_address(attachment.vpc), tuple(sorted(address(attachment.vpc, "subnet", s)
+                                                               for s in attachment.subnets)),
+                name_tag(gateway.label, f"{gateway.name}-{attachment.vpc}"))))
+    return out
+
+
+def _route_target(topology: Topology, vpc: Vpc, route: Route) -> tuple[str, tuple[str, ...]]:
+    """The address a route sends traffic to, and what must exist first though the route does not name it."""
+    if route.target == "vpc_peering_connection":
+        return peering_address(topology, route.gateway), ()
+    if route.target == "transit_gateway":  # AWS refuses a route to a transit gateway the VPC is not attached to
+        return transit_gateway_address(route.gateway), (attachment_address(vpc, route.gateway),)
+    return address(vpc, route.target, route.gateway), ()
+
+
+def _endpoint(topology: Topology, vpc: Vpc, endpoint: VpcEndpoint) -> Resource:
+    def where(kind: str, names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(address(vpc, kind, n) for n in names))
+
+    return Resource(address(vpc, "vpc_endpoint", endpoint.name), VpcEndpointSpec(
+        vpc_address(vpc), service_name(topology.region, endpoint.service), endpoint.endpoint_type.capitalize(),
+        where("route_table", endpoint.route_tables), where("subnet", endpoint.subnets),
+        where("security_group", endpoint.security_groups), endpoint.private_dns, endpoint.policy,
+        name_tag(endpoint.label, endpoint.name)))
 
 
 def _vpc_resources(topology: Topology, vpc: Vpc) -> list[Resource]:
@@ -104,9 +173,9 @@ def _vpc_resources(topology: Topology, vpc: Vpc) -> list[Resource]:
         for route in table.routes:
             if route.target == "local":
                 continue  # every table has it; AWS makes it
-            kind = "internet_gateway" if route.target == "internet_gateway" else "nat_gateway"
+            target, after = _route_target(topology, vpc, route)
             out.append(Resource(f"{table_address}/route/{route.destination}", RouteSpec(
-                table_address, route.destination, address(vpc, kind, route.gateway))))
+                table_address, route.destination, target), after=after))
         for subnet_name in table.subnets:
             out.append(Resource(f"{table_address}/association/{subnet_name}", RouteTableAssociationSpec(
                 table_address, address(vpc, "subnet", subnet_name))))
@@ -125,6 +194,7 @@ def _vpc_resources(topology: Topology, vpc: Vpc) -> list[Resource]:
             tuple(sorted(address(vpc, "security_group", g) for g in instance.security_groups)),
             instance.instance_type, instance.image, instance.public_ip, name_tag(instance.label, instance.name)),
             after=(igw_address,) if instance.public_ip and igw_address else ()))
+    out += [_endpoint(topology, vpc, e) for e in vpc.endpoints]
     return out
 
 

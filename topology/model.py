@@ -12,7 +12,8 @@ Protocol = Literal["tcp", "udp", "icmp", "all"]
 PROTOCOLS: tuple[Protocol, ...] = ("tcp", "udp", "icmp", "all")
 
 PeerKind = Literal["cidr", "security_group", "subnet", "my_ip"]
-RouteTarget = Literal["internet_gateway", "nat_gateway", "local"]
+RouteTarget = Literal["internet_gateway", "nat_gateway", "local", "vpc_peering_connection", "transit_gateway"]
+EndpointType = Literal["gateway", "interface"]
 
 ANYWHERE_CIDR = "0.0.0.0/0"
 DEFAULT_IMAGE = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
@@ -95,7 +96,9 @@ class NatGateway:
 
 @dataclass(frozen=True)
 class Route:
-    """A route: destination CIDR to the internet gateway, a NAT gateway (by name), or `local`."""
+    """A route: destination CIDR to the internet gateway, a NAT gateway, a VPC peering connection or a transit
+    gateway (each by name), or `local`. A gateway endpoint's routes are not written here: AWS adds them to the
+    tables the endpoint names (`VpcEndpoint.route_tables`)."""
 
     destination: str
     target: RouteTarget
@@ -166,6 +169,26 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class VpcEndpoint:
+    """A VPC endpoint of an AWS service (`s3`, `dynamodb`, `ssm`: the part after `com.amazonaws.REGION.`).
+
+    A gateway endpoint (S3, DynamoDB) adds a route to the service's prefix list to each of its route tables;
+    an interface endpoint puts a network interface in each of its subnets, guarded by its security groups.
+    `policy` is a JSON policy document; '' is AWS's default, full access.
+    """
+
+    name: str
+    service: str
+    endpoint_type: EndpointType = "gateway"
+    route_tables: tuple[str, ...] = ()
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    private_dns: bool = False
+    policy: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class Vpc:
     """A VPC and everything inside it; names are unique per kind within the VPC."""
 
@@ -180,6 +203,7 @@ class Vpc:
     instances: tuple[Instance, ...] = ()
     label: str = ""
     lock_default_security_group: bool = False  # remove every rule of AWS's default group (CKV2_AWS_12)
+    endpoints: tuple[VpcEndpoint, ...] = ()
 
     def subnet(self, name: str) -> Subnet | None:
         """The subnet called `name`, or None."""
@@ -209,10 +233,71 @@ class Vpc:
 
 
 @dataclass(frozen=True)
+class ExternalVpc:
+    """A VPC outside the topology, at the other end of a peering: another account's or region's, or one these
+    credentials cannot read. `account` '' is the topology's own account, `region` '' its region."""
+
+    vpc_id: str
+    cidr: str
+    account: str = ""
+    region: str = ""
+
+
+@dataclass(frozen=True)
+class VpcPeeringConnection:
+    """A VPC peering connection: `requester` asks, the accepter (a VPC of the topology, or an external one)
+    accepts. Traffic goes only between the two VPCs, never on through a third (AWS has no transitive peering);
+    each side's route tables route the other's CIDR to it by name."""
+
+    name: str
+    requester: str
+    accepter: str = ""
+    external: ExternalVpc | None = None
+    label: str = ""
+
+    @property
+    def vpcs(self) -> tuple[str, ...]:
+        """The names of the topology's VPCs it joins (one when the accepter is external)."""
+        return (self.requester, self.accepter) if self.accepter else (self.requester,)
+
+
+@dataclass(frozen=True)
+class TransitGatewayAttachment:
+    """A VPC attached to a transit gateway through one subnet per AZ (the attachment's network interfaces)."""
+
+    vpc: str
+    subnets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TransitGateway:
+    """A transit gateway and its VPC attachments. As AWS makes one by default, every attachment is associated
+    with the default TGW route table and propagates its VPC's CIDR there, so each attached VPC can reach every
+    other one that its own route tables send to the transit gateway."""
+
+    name: str
+    attachments: tuple[TransitGatewayAttachment, ...] = ()
+    label: str = ""
+
+    def attachment(self, vpc: str) -> TransitGatewayAttachment | None:
+        """The attachment of VPC `vpc`, or None."""
+        return next((a for a in self.attachments if a.vpc == vpc), None)
+
+
+@dataclass(frozen=True)
 class Topology:
-    """A named AWS network in one region: the single source of truth for drawing and deploying."""
+    """A named AWS network in one region: the single source of truth for drawing and deploying.
+
+    Its VPCs may be joined by peering connections and transit gateways, which belong to no one VPC.
+    """
 
     name: str
     region: str
     vpcs: tuple[Vpc, ...] = field(default=())
     description: str = ""
+    peering_connections: tuple[VpcPeeringConnection, ...] = ()
+    transit_gateways: tuple[TransitGateway, ...] = ()
+
+    def vpc(self, name: str) -> Vpc | None:
+        """The VPC called `name`, or None."""
+        return next((v for v in self.vpcs if v.name == name), None)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, ClassVar, Literal
 
 Direction = Literal["ingress", "egress"]
+ADDRESS_ROOTS = ("vpc/", "transit_gateway/")  # what addresses start with; anything else is an AWS id or a mark
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Spec:
         for key in self.REFERENCES:
             value = getattr(self, key)
             for item in value if isinstance(value, tuple) else (value,):
-                if isinstance(item, str) and item.startswith("vpc/"):
+                if isinstance(item, str) and item.startswith(ADDRESS_ROOTS):
                     found.append(item)
         return tuple(found)
 
@@ -113,7 +114,8 @@ class RouteTableSpec(Spec):
 
 @dataclass(frozen=True)
 class RouteSpec(Spec):
-    """A route of a table; `target` is the address of the internet or NAT gateway it sends traffic to."""
+    """A route of a table; `target` is the address of the internet or NAT gateway, peering connection or transit
+    gateway it sends traffic to (a peering outside the topology: its pcx- id)."""
 
     KIND: ClassVar[str] = "route"
     REFERENCES: ClassVar[tuple[str, ...]] = ("route_table", "target")
@@ -223,8 +225,62 @@ class InstanceSpec(Spec):
     name: str
 
 
+@dataclass(frozen=True)
+class VpcPeeringConnectionSpec(Spec):
+    """A peering requested by VPC `vpc`: `peer_vpc` is the accepter's address, or an external VPC's id, with its
+    owner account and region ('' for the requester's own). Creating it also accepts it when both are ours."""
+
+    KIND: ClassVar[str] = "vpc_peering_connection"
+    REFERENCES: ClassVar[tuple[str, ...]] = ("vpc", "peer_vpc")
+    vpc: str
+    peer_vpc: str
+    peer_owner_id: str
+    peer_region: str
+    name: str
+
+
+@dataclass(frozen=True)
+class TransitGatewaySpec(Spec):
+    """A transit gateway with AWS's defaults: attachments associate with and propagate to its default table."""
+
+    KIND: ClassVar[str] = "transit_gateway"
+    name: str
+
+
+@dataclass(frozen=True)
+class TransitGatewayVpcAttachmentSpec(Spec):
+    """A VPC's attachment to a transit gateway, through one subnet per AZ."""
+
+    KIND: ClassVar[str] = "transit_gateway_vpc_attachment"
+    REFERENCES: ClassVar[tuple[str, ...]] = ("transit_gateway", "vpc", "subnets")
+    transit_gateway: str
+    vpc: str
+    subnets: tuple[str, ...]
+    name: str
+
+
+@dataclass(frozen=True)
+class VpcEndpointSpec(Spec):
+    """A VPC endpoint: `service_name` in full (com.amazonaws.ap-northeast-2.s3), `endpoint_type` Gateway or
+    Interface, its route tables (Gateway) or subnets and groups (Interface); `policy` '' is AWS's default."""
+
+    KIND: ClassVar[str] = "vpc_endpoint"
+    REFERENCES: ClassVar[tuple[str, ...]] = ("vpc", "route_tables", "subnets", "security_groups")
+    vpc: str
+    service_name: str
+    endpoint_type: str
+    route_tables: tuple[str, ...]
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    private_dns: bool
+    policy: str
+    name: str
+
+
 SPECS: tuple[type[Spec], ...] = (VpcSpec, InternetGatewaySpec, SubnetSpec, ElasticIpSpec, NatGatewaySpec,
                                  RouteTableSpec, RouteSpec, RouteTableAssociationSpec, SecurityGroupSpec,
-                                 SecurityGroupRuleSpec, DefaultSecurityGroupSpec, NetworkAclSpec, InstanceSpec)
+                                 SecurityGroupRuleSpec, DefaultSecurityGroupSpec, NetworkAclSpec, InstanceSpec,
+                                 VpcPeeringConnectionSpec, TransitGatewaySpec, TransitGatewayVpcAttachmentSpec,
+                                 VpcEndpointSpec)
 KINDS = tuple(s.KIND for s in SPECS)
 PARTS = {s.KIND: s.PARENT for s in SPECS if s.PARENT}  # kinds that are parts of another, and the field naming it

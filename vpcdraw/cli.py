@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from vpcdraw.topology.errors import InvalidTopology, VpcdrawError
+from vpcdraw.topology.examples import NAMES
 from vpcdraw.topology.files import write
 from vpcdraw.topology.words import plural
 
@@ -94,8 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     example = commands.add_parser("example", help="print an example topology file",
                                   description="Print an example topology file to standard output.")
-    example.add_argument("name", choices=("assignment", "service"),
-                         help="assignment: the course's week-1 VPC; service: the same plus NAT and hosts")
+    example.add_argument("name", choices=NAMES,
+                         help="assignment: the course's week-1 VPC; service: the same plus NAT and hosts; "
+                         "shared-services: two VPCs peered, S3 through a gateway endpoint; hub: three VPCs on a "
+                         "transit gateway")
     example.set_defaults(run=_example)
 
     check = commands.add_parser("check", help="validate a topology file and list every problem",
