@@ -257,10 +257,11 @@ class VpcBuilder:
         return made
 
     def interface_endpoint(self, name: str, service: str, *, subnets: Iterable[str] = (),
-                           security_groups: Iterable[str] = (), private_dns: bool = True, policy: str = "",
+                           security_groups: Iterable[str] = (), private_dns: bool = False, policy: str = "",
                            label: str = "") -> VpcEndpoint:
         """Add an interface endpoint of `service` (`ssm`, `ecr.api`...): a network interface in each of `subnets`,
-        guarded by `security_groups`; with `private_dns` the service's own name resolves to it."""
+        guarded by `security_groups`; with `private_dns` the service's own name resolves to it (that needs the VPC's
+        DNS hostnames, which vpcdraw does not turn on)."""
         made = VpcEndpoint(name, service, "interface", (), tuple(subnets), tuple(security_groups), private_dns,
                            policy, label)
         self._endpoints.append(made)

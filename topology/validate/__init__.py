@@ -11,6 +11,7 @@ from ..address import address, vpc_address
 from ..model import Topology, Vpc
 from ..regions import REGION_ZONES
 from ..serialize import type_problems
+from .links import check_links
 from .network import check_network
 from .problem import NAME_RULE, Problem, valid_name
 from .security import check_security
@@ -43,6 +44,7 @@ def validate(topology: Topology) -> list[Problem]:
         problems += _check_names(vpc)
         problems += check_network(topology.region, vpc)
         problems += check_security(vpc)
+    problems += check_links(topology)
     problems += check_text(topology)
     return problems
 

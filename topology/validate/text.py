@@ -7,8 +7,8 @@ no sense in a Name tag or on a drawing. Names and security group texts have stri
 
 from __future__ import annotations
 
-from ..address import address, vpc_address
-from ..graph import name_tag
+from ..address import address, transit_gateway_address, vpc_address
+from ..graph import name_tag, peering_address
 from ..model import Topology, Vpc
 from .problem import Problem, shown, unusable_characters
 
@@ -24,6 +24,13 @@ def check_text(topology: Topology) -> list[Problem]:
                                 "remove them", "InvalidCharacter"))
     for vpc in topology.vpcs:
         problems += _check_labels(topology, vpc)
+    links = [(peering_address(topology, p.name), p.label) for p in topology.peering_connections]
+    links += [(transit_gateway_address(g.name), g.label) for g in topology.transit_gateways]
+    for where, label in links:
+        bad = unusable_characters(label)
+        if bad:
+            problems.append(Problem(where, f"label '{shown(label)}' has characters a Name tag cannot hold ({bad}); "
+                                    "remove them", "InvalidParameterValue"))
     return problems
 
 
@@ -37,6 +44,7 @@ def _labelled(vpc: Vpc) -> list[tuple[str, str, str]]:
     found += [("security_group", g.name, g.label) for g in vpc.security_groups]
     found += [("network_acl", a.name, a.label) for a in vpc.network_acls]
     found += [("instance", i.name, i.label) for i in vpc.instances]
+    found += [("vpc_endpoint", e.name, e.label) for e in vpc.endpoints]
     return [item for item in found if item[2]]
 
 
