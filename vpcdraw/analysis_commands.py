@@ -74,11 +74,17 @@ def add_analysis_commands(commands: Any) -> None:
 
     reach = commands.add_parser(
         "reach", help="can traffic get from A to B on a port? (and which component blocks it)",
-        description="Answer whether FROM reaches TO on PORT, hop by hop, or name what blocks it. FROM and TO are "
+        description="Answer whether FROM reaches TO on PORT, hop by hop, or name what blocks it. FROM and TO are\n"
                     "internet, my-ip, a CIDR, a tier (public, private, management), a subnet, a security group or "
-                    "a host. Works on the drawing alone: nothing needs to be deployed. Exit 0 reachable, 2 not, "
-                    "1 error.",
-        epilog="example: vpcdraw reach assignment.py internet private 3306")
+                    "a host;\nwith several VPCs VPC/NAME (app/private-a), or a name alone when one VPC has it; "
+                    "as TO, also an AWS\nservice a gateway endpoint serves (s3, dynamodb). Answers follow "
+                    "peerings (never transitively), transit\ngateways and gateway endpoints. Works on the drawing "
+                    "alone: nothing needs to be deployed.\nExit 0 reachable, 2 not, 1 error.",
+        epilog="examples:\n"
+               "  vpcdraw reach assignment.py internet private 3306\n"
+               "  vpcdraw reach shared-services.py app/worker-a shared/tools 443\n"
+               "  vpcdraw reach shared-services.py app/private-a s3 443",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     reach.add_argument("file", nargs="?",
                        help="topology file (.py, .json, or a .drawio drawing); with --vpc-id leave it out")
     reach.add_argument("source", nargs="?", metavar="FROM")
@@ -221,10 +227,8 @@ def _reach(args: argparse.Namespace) -> int:
     for answer in answers:
         verdict = paint("reachable", "pass") if answer.reachable else paint("UNREACHABLE", "fail")
         print(f"{answer.source} -> {answer.target} on {answer.port}: {verdict}")
-        if answer.reachable:
-            print("  " + "\n  -> ".join(answer.path))
-        else:
-            print(f"  {answer.blocked}")
+        # every hop walked, and for an unreachable answer the one that blocks
+        print("  " + "\n  -> ".join(answer.path if answer.reachable else (*answer.path, answer.blocked)))
     return 0 if reachable else 2
 
 

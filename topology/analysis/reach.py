@@ -16,34 +16,17 @@ from ..errors import VpcdrawError
 from ..model import ANYWHERE_CIDR, TIERS, NetworkAclEntry, Rule, SecurityGroup, Subnet, Topology, Vpc
 from ..ports import parse_ports
 from ..roles import EVERY_ADDRESS, allowed_blocks, covered, covers, within
+from .names import INTERNET, MY_IP, Endpoint, endpoints
 
 if TYPE_CHECKING:
     import networkx as nx
 
     from ..model import Protocol, Route, RouteTable
 
-INTERNET, MY_IP = "internet", "my-ip"
 EPHEMERAL = (1024, 65535)
 MATRIX_CORNER = "from / to"
 """The matrix's corner cell: rows are FROM, columns TO. No backslash, which NanumGothic (the Korean font) and
 Korean consoles draw as ₩, and ASCII, so that a console of any code page prints it."""
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """Something traffic starts from or arrives at: outside (internet, my IP, a CIDR) or a host in a subnet."""
-
-    name: str
-    subnet: Subnet | None = None  # None: outside the VPC
-    groups: tuple[SecurityGroup, ...] = ()
-    public_ip: bool | None = None  # None: any host of the subnet, which may be given one
-    cidr: str | None = None  # outside: the block it stands for (None: any address, the internet)
-    my_ip: bool = False
-    host: bool = False  # one instance; False: any host of the subnet, so another host of it too
-
-    @property
-    def outside(self) -> bool:
-        return self.subnet is None
 
 
 @dataclass(frozen=True)
@@ -57,68 +40,11 @@ class Answer:
     path: tuple[str, ...]
     blocked: str = ""
     target_subnet: str = ""  # the subnet the target sits in ('' outside the VPC): data, not to be parsed from words
+    target_vpc: str = ""  # the VPC of that subnet
 
     def to_json(self) -> dict[str, Any]:
         return {"from": self.source, "to": self.target, "port": self.port, "reachable": self.reachable,
                 "path": list(self.path), "blocked": self.blocked}
-
-
-def endpoints(topology: Topology, name: str, my_ip: str | None = None) -> list[Endpoint]:
-    """What a FROM or TO word names: internet, my-ip, a CIDR, a tier, a subnet, a security group or a host."""
-    vpc = topology.vpcs[0]
-    if name == INTERNET:
-        return [Endpoint("internet")]
-    if name in (MY_IP, "my_ip"):
-        return [Endpoint("my IP", cidr=my_ip, my_ip=True)]
-    if "/" in name or name.replace(".", "").isdigit():
-        try:
-            block = ipaddress.IPv4Network(name if "/" in name else f"{name}/32", strict=False)
-        except ValueError:
-            raise VpcdrawError(f"'{name}' is not a CIDR, and no subnet, group or host has that name") from None
-        inside = [s for s in vpc.subnets if block.subnet_of(ipaddress.IPv4Network(s.cidr))]
-        return _subnet_endpoints(vpc, inside[0]) if inside else [Endpoint(str(block), cidr=str(block))]
-    if name in TIERS:
-        found = [e for s in vpc.subnets if s.tier == name for e in _subnet_endpoints(vpc, s)]
-        if not found:
-            raise VpcdrawError(f"no subnet of topology '{topology.name}' is in the {name} tier")
-        return found
-    subnet = vpc.subnet(name)
-    if subnet is not None:
-        return _subnet_endpoints(vpc, subnet)
-    host = next((i for i in vpc.instances if i.name == name), None)
-    if host is not None:
-        subnet = vpc.subnet(host.subnet)
-        groups = tuple(g for g in vpc.security_groups if g.name in host.security_groups)
-        return [Endpoint(host.name, subnet, groups, host.public_ip, host=True)]
-    group = vpc.security_group(name)
-    if group is not None:
-        return _group_endpoints(topology, group, my_ip)
-    known = ", ".join(["internet", "my-ip", "a CIDR", *TIERS])
-    raise VpcdrawError(f"'{name}' names nothing in topology '{topology.name}' (try {known}, or a subnet, "
-                       "security group or host name)")
-
-
-def _group_endpoints(topology: Topology, group: SecurityGroup, my_ip: str | None) -> list[Endpoint]:
-    """The hosts a security group is on, else any host of the subnets it protects; refused when it has neither."""
-    vpc = topology.vpcs[0]
-    hosts = [i.name for i in vpc.instances if group.name in i.security_groups]
-    if hosts:
-        return [e for h in hosts for e in endpoints(topology, h, my_ip)]
-    found = [e for s in vpc.protected_subnets(group) for e in _subnet_endpoints(vpc, s)]
-    if not found:
-        where = f"no subnet of topology '{topology.name}' is in the {group.tier} tier" if group.tier else (
-            "it names no subnet and has no tier")
-        raise VpcdrawError(f"security group {group.name} protects nothing to reach: no host uses it and {where}")
-    return found
-
-
-def _subnet_endpoints(vpc: Vpc, subnet: Subnet) -> list[Endpoint]:
-    hosts = [i for i in vpc.instances if i.subnet == subnet.name]
-    if hosts:
-        return [Endpoint(h.name, subnet, tuple(g for g in vpc.security_groups if g.name in h.security_groups),
-                         h.public_ip, host=True) for h in hosts]
-    groups = tuple(g for g in vpc.security_groups if subnet in vpc.protected_subnets(g))
-    return [Endpoint(f"{subnet.name} (any host)", subnet, groups, None)]
 
 
 def graph(vpc: Vpc) -> nx.DiGraph:
@@ -143,19 +69,40 @@ def graph(vpc: Vpc) -> nx.DiGraph:
 def reach(topology: Topology, source: str, target: str, port: str = "tcp/22",
           my_ip: str | None = None) -> list[Answer]:
     """Answer for every pair of endpoints the words name (a host and itself is no question; any host of a subnet
-    and any host of the same subnet is one: two hosts side by side)."""
+    and any host of the same subnet is one: two hosts side by side). Ends in two VPCs are answered by the routes
+    between them (`routing`), an AWS service by its gateway endpoint or the way out to the internet."""
+    from .routing import across, to_service
+
     protocol, low = asked_port(port)
     port_text = Rule(protocol, low, low, _any()).port_text
-    vpc = topology.vpcs[0]
-    hops = graph(vpc)
+    ask = Question(protocol, low, port_text)
     answers = []
-    for a in endpoints(topology, source, my_ip):
-        for b in endpoints(topology, target, my_ip):
+    froms, tos = endpoints(topology, source, my_ip), endpoints(topology, target, my_ip)
+    if any(a.service for a in froms):
+        raise VpcdrawError(f"{source} is an AWS service: reach asks about traffic to it, not from it")
+    for a in froms:
+        for b in tos:
             if a == b and a.host:
                 continue
-            answer = _walk(vpc, hops, a, b, protocol, low, port_text)
-            answers.append(dataclasses.replace(answer, target_subnet=b.subnet.name if b.subnet else ""))
+            vpc = a.vpc or b.vpc or topology.vpcs[0]
+            if b.service:
+                answer = to_service(topology, a, b, ask)
+            elif a.vpc is not None and b.vpc is not None and a.vpc_name != b.vpc_name:
+                answer = across(topology, a, b, ask)
+            else:
+                answer = _walk(vpc, graph(vpc), a, b, protocol, low, port_text)
+            answers.append(dataclasses.replace(answer, target_subnet=b.subnet.name if b.subnet else "",
+                                               target_vpc=b.vpc_name))
     return answers
+
+
+@dataclass(frozen=True)
+class Question:
+    """The protocol and port asked about, and how answers write them."""
+
+    protocol: Protocol
+    port: int | None
+    text: str
 
 
 def asked_port(text: str) -> tuple[Protocol, int | None]:
@@ -257,6 +204,10 @@ def _way_out(vpc: Vpc, table: RouteTable | None, a: Endpoint) -> tuple[bool, str
             if a.public_ip is False:
                 return False, f"blocked: host {a.name} has no public IP address for the internet gateway"
             return True, f"route table {name}: {_destinations(ways)} to {gateway}"
+        if target in ("vpc_peering_connection", "transit_gateway"):
+            link = "peering" if target == "vpc_peering_connection" else "transit gateway"
+            return False, (f"blocked: route table {name} sends {_destinations(ways)} to {link} {gateway}; a way "
+                           "out to the internet through another VPC is not followed")
         nat = next((n for n in vpc.nat_gateways if n.name == gateway), None)
         if nat is None or not vpc.routes_to_internet_gateway(nat.subnet):
             return False, f"blocked: NAT gateway {gateway} has no route to the internet gateway"
@@ -367,6 +318,8 @@ def _peer_matches(vpc: Vpc, rule: Rule, peer: Endpoint) -> bool:
     kind, value = rule.peer.kind, rule.peer.value
     if kind == "my_ip":
         return peer.my_ip
+    if kind in ("security_group", "subnet") and peer.vpc_name and peer.vpc_name != vpc.name:
+        return False  # a rule naming a group of another VPC is not modelled: CIDR rules carry traffic across VPCs
     if kind == "security_group":
         return any(g.name == value for g in peer.groups)
     if kind == "subnet":
@@ -387,16 +340,23 @@ def matrix(topology: Topology, my_ip: str | None = None) -> Matrix:
     """Who reaches whom on the ports the security groups mention: sources, targets, and the ports per pair.
 
     The diagonal is a question like any other (does a host of the public tier reach another of it?), answered
-    the same way: 8080 from 0.0.0.0/0 lets the public tier's own hosts in too.
+    the same way: 8080 from 0.0.0.0/0 lets the public tier's own hosts in too. With several VPCs the rows and
+    columns are every VPC's tiers (`app/private`), and the AWS services of their gateway endpoints are columns
+    too, asked on tcp/443 (HTTPS, how S3 and DynamoDB are called).
     """
-    vpc = topology.vpcs[0]
-    ports = sorted({r.port_text for g in vpc.security_groups for r in g.ingress if r.protocol in ("tcp", "udp")
+    groups = [g for v in topology.vpcs for g in v.security_groups]
+    ports = sorted({r.port_text for g in groups for r in g.ingress if r.protocol in ("tcp", "udp")
                     and r.from_port == r.to_port}, key=lambda p: (p.split("/")[0], int(p.split("/")[1])))
-    tiers: list[str] = [t for t in TIERS if any(s.tier == t for s in vpc.subnets)]
-    sources, targets = [INTERNET, MY_IP, *tiers], list(tiers)
+    several = len(topology.vpcs) > 1
+    tiers: list[str] = [f"{v.name}/{t}" if several else t for v in topology.vpcs for t in TIERS
+                        if any(s.tier == t for s in v.subnets)]
+    services = list(dict.fromkeys(e.service for v in topology.vpcs for e in v.endpoints
+                                  if e.endpoint_type == "gateway"))
+    sources, targets = [INTERNET, MY_IP, *tiers], [*tiers, *services]
     cells: dict[tuple[str, str], list[str]] = {}
     for source in sources:
         for target in targets:
-            cells[(source, target)] = [p for p in ports
+            asked = ["tcp/443"] if target in services else ports
+            cells[(source, target)] = [p for p in asked
                                        if any(a.reachable for a in reach(topology, source, target, p, my_ip))]
     return sources, targets, cells
