@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from vpcdraw.topology import Rule, anywhere
+from vpcdraw.topology import Rule, TopologyBuilder, anywhere
 from vpcdraw.topology.analysis.lint import at_or_above, lint
 
 
@@ -165,3 +165,18 @@ def test_a_group_taking_8080_from_two_halves_anchors_the_public_tier():
     assert anchored_tiers(SecurityGroup("sg-2", "half", ingress=halves[:1])) == {}
     everything = (Rule("tcp", 0, 65535, cidr("0.0.0.0/1")), Rule("tcp", 0, 65535, cidr("128.0.0.0/1")))
     assert anchored_tiers(SecurityGroup("sg-3", "all ports", ingress=everything)) == {}  # says nothing of a tier
+
+
+def test_a_database_open_to_the_internet_is_found_in_any_vpc_of_the_topology() -> None:
+    """VD008 asks the reachability engine about each VPC's own private tier, not only the first VPC's."""
+    t = TopologyBuilder("two", region="ap-northeast-2")
+    for name, second in (("a", 1), ("b", 2)):
+        vpc = t.vpc(name, f"10.{second}.0.0/16")
+        vpc.subnet("public-a", f"10.{second}.0.0/24", az="a", tier="public")
+        vpc.subnet("private-a", f"10.{second}.1.0/24", az="a", tier="private")
+        vpc.internet_gateway("igw")
+        routed = ["public-a", "private-a"] if name == "b" else ["public-a"]  # b's private tier is on the internet
+        vpc.route_table("public", subnets=routed).route("0.0.0.0/0", internet_gateway="igw")
+        vpc.security_group("db", "databases", tier="private").ingress("tcp/3306", anywhere, "MySQL")
+    found = [f.address for f in lint(t.build()) if f.rule == "VD008"]
+    assert found == ["vpc/b/subnet/private-a"]

@@ -156,11 +156,12 @@ def _database_reachable(topology: Topology, vpc: Vpc) -> list[Finding]:
     """Database ports of the private tier, asked of the reachability engine from the internet."""
     from .reach import reach
 
-    if not any(s.tier == "private" for s in vpc.subnets) or topology.vpcs[0] is not vpc:
+    if not any(s.tier == "private" for s in vpc.subnets):
         return []
     found = []
+    private = "private" if len(topology.vpcs) == 1 else f"{vpc.name}/private"
     for port in DATABASE_PORTS:
-        for answer in reach(topology, "internet", "private", f"tcp/{port}"):
+        for answer in reach(topology, "internet", private, f"tcp/{port}"):
             if answer.reachable:
                 found.append(_find("VD008", address(vpc, "subnet", answer.target_subnet),
                                    f"the internet reaches {answer.target} on tcp/{port}: "
