@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,11 @@ def add_read_commands(commands: Any) -> None:
         "import", help="write a topology file from a live VPC (and draw it)",
         description="Read a live VPC (read-only) into a topology file that reads like a hand-written one: names "
                     "from Name tags, tiers from routes. Without --vpc-id: the region's only non-default VPC.")
-    imports.add_argument("--vpc-id", help="the VPC to import")
+    imports.add_argument("--vpc-id", action="append", metavar="VPC",
+                         help="a VPC to import; give it again for each VPC of a topology that spans several (peered "
+                              "or on one transit gateway); a peer that is not given is written as an external VPC")
+    imports.add_argument("--all", action="store_true", dest="every",
+                         help="import every non-default VPC of the region into one topology")
     imports.add_argument("-o", "--output", type=Path, help="the topology file to write (.py or .json; default: stdout)")
     imports.add_argument("--png", type=Path, help="also draw it (.png, .svg, .dot, .drawio or .html)")
     imports.add_argument("--drawio", type=Path, metavar="FILE",
@@ -81,14 +86,20 @@ def _diff(args: argparse.Namespace) -> int:
     return 0 if found.in_sync else 2
 
 
-def imported(vpc_id: str | None, region: str | None, profile: str | None, use_local: bool,
-             my_ip: str | None = None, *, role_arn: str | None = None, external_id: str | None = None) -> Any:
-    """A live VPC read through the one translation (`vpcdraw.deploy.translate`); what it inferred to stderr.
+def imported(vpc_id: str | Sequence[str] | None, region: str | None, profile: str | None, use_local: bool,
+             my_ip: str | None = None, *, role_arn: str | None = None, external_id: str | None = None,
+             every: bool = False) -> Any:
+    """Live VPCs read through the one translation (`vpcdraw.deploy.translate`); what it inferred to stderr.
+    `vpc_id` is one VPC or several; none: the region's only non-default VPC; `every`: all of them.
     With `role_arn`, read through that role (read-only), assumed with the credentials of `profile`."""
-    from vpcdraw.deploy.translate import read_vpc
+    from vpcdraw.deploy.choose import choose_vpcs
+    from vpcdraw.deploy.translate import read_vpcs
 
+    if every and vpc_id:
+        raise VpcdrawError("give --vpc-id or --all, not both")
     ec2 = reader(region, profile, use_local, role_arn=role_arn, external_id=external_id)
-    reading = read_vpc(ec2, vpc_id, my_ip)
+    ids = [vpc_id] if isinstance(vpc_id, str) else list(vpc_id or [])
+    reading = read_vpcs(ec2, choose_vpcs(ec2, ids, every), my_ip)
     for line in reading.warnings:
         print(f"vpcdraw: warning: {line}", file=sys.stderr)
     for line in reading.notes:
@@ -106,7 +117,7 @@ def _import(args: argparse.Namespace) -> int:
         raise VpcdrawError(f"--drawio writes a .drawio, .drawio.png or .drawio.svg file, not {args.drawio}")
     my_ip = resolve_my_ip(args.my_ip)
     reading = imported(args.vpc_id, args.region, args.profile, args.local, my_ip, role_arn=args.role_arn,
-                       external_id=args.external_id)
+                       external_id=args.external_id, every=args.every)
     topology = reading.topology
     region = topology.region
     problems = validate(topology)
