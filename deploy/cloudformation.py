@@ -8,6 +8,7 @@ resources. Output is plain JSON-like data; `to_yaml` writes it.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,10 @@ from vpcdraw.topology.specs import (
     SecurityGroupRuleSpec,
     SecurityGroupSpec,
     SubnetSpec,
+    TransitGatewaySpec,
+    TransitGatewayVpcAttachmentSpec,
+    VpcEndpointSpec,
+    VpcPeeringConnectionSpec,
     VpcSpec,
 )
 
@@ -43,7 +48,9 @@ IMPORT_KEYS = {"AWS::EC2::VPC": "VpcId", "AWS::EC2::Subnet": "SubnetId", "AWS::E
                "InternetGatewayId", "AWS::EC2::RouteTable": "RouteTableId", "AWS::EC2::SecurityGroup": "Id",
                "AWS::EC2::SecurityGroupIngress": "Id", "AWS::EC2::SecurityGroupEgress": "Id",
                "AWS::EC2::SubnetRouteTableAssociation": "Id", "AWS::EC2::NatGateway": "NatGatewayId",
-               "AWS::EC2::NetworkAcl": "Id", "AWS::EC2::Instance": "InstanceId"}
+               "AWS::EC2::NetworkAcl": "Id", "AWS::EC2::Instance": "InstanceId",
+               "AWS::EC2::VPCPeeringConnection": "Id", "AWS::EC2::TransitGateway": "Id",
+               "AWS::EC2::TransitGatewayVpcAttachment": "Id", "AWS::EC2::VPCEndpoint": "Id"}
 # cfn-lint warnings the template accepts, each with the reason (written into the template's cfn-lint metadata).
 ACCEPTED_WARNINGS = {
     "W3010": "availability zones are hard-coded on purpose: the drawing places each subnet in a zone, and "
@@ -130,6 +137,7 @@ class _Builder:
                             if isinstance(r.spec, InternetGatewaySpec) and r.spec.vpc and r.address not in live}
         self.attachment_of_vpc = {r.spec.vpc: self.attachments[r.address] for r in self.found
                                   if isinstance(r.spec, InternetGatewaySpec) and r.address in self.attachments}
+        self.conditions: dict[str, Json] = {}
 
     def add(self, resource: Resource, kind: str, properties: dict[str, Json], *, name: str = "",
             depends_on: tuple[str, ...] = (), identifier: dict[str, Json] | None = None, live_key: str = "") -> None:
@@ -170,6 +178,8 @@ class _Builder:
         body["Metadata"] = metadata
         if self.parameters:
             body["Parameters"] = self.parameters
+        if self.conditions:
+            body["Conditions"] = self.conditions
         body["Resources"] = self.body
         body["Outputs"] = self.outputs
         imports, import_body, blocked = importing(body, self.imports, self.live_of, self.parameters)
@@ -234,6 +244,70 @@ class _Builder:
             self.network_acl(resource, spec, tags)
         elif isinstance(spec, InstanceSpec):
             self.instance(resource, spec, tags)
+        elif isinstance(spec, VpcPeeringConnectionSpec):
+            self.peering(resource, spec, tags)
+        elif isinstance(spec, TransitGatewaySpec):
+            # AWS's defaults, written out: vpcdraw models only the default route table, which every attachment
+            # is associated with and propagates to.
+            self.add(resource, "AWS::EC2::TransitGateway", {
+                "DefaultRouteTableAssociation": "enable", "DefaultRouteTablePropagation": "enable", "Tags": tags})
+            self.outputs[f"{own}Id"] = {"Description": f"the transit gateway {resource.address}", "Value": _ref(own)}
+        elif isinstance(spec, TransitGatewayVpcAttachmentSpec):
+            subnets: list[Json] = [_ref(self.ids[s]) for s in spec.subnets]
+            self.add(resource, "AWS::EC2::TransitGatewayVpcAttachment", {
+                "TransitGatewayId": _ref(self.ids[spec.transit_gateway]), "VpcId": _ref(self.ids[spec.vpc]),
+                "SubnetIds": subnets, "Tags": tags})
+        elif isinstance(spec, VpcEndpointSpec):
+            self.endpoint(resource, spec, tags)
+
+    def peering(self, resource: Resource, spec: VpcPeeringConnectionSpec, tags: list[Json]) -> None:
+        """A peering; one to an external VPC names it by id, with its owner and region where they differ."""
+        own = self.ids[resource.address]
+        properties: dict[str, Json] = {"VpcId": _ref(self.ids[spec.vpc]),
+                                       "PeerVpcId": _ref(self.ids[spec.peer_vpc]) if spec.peer_vpc in self.ids
+                                       else spec.peer_vpc}
+        if spec.peer_owner_id:
+            properties["PeerOwnerId"] = spec.peer_owner_id
+        if spec.peer_region:
+            properties["PeerRegion"] = spec.peer_region
+        if spec.peer_owner_id:
+            # AWS::EC2::VPCPeeringConnection's reference: with another account's VPC, that account must have a role
+            # that lets this one accept the request (PeerRoleArn). Left empty, the accepter accepts it in its account.
+            parameter = f"PeerRoleArn{own}"[:255]
+            condition = f"Has{parameter}"[:255]
+            self.parameters[parameter] = {
+                "Type": "String", "Default": "",
+                "Description": f"A role in account {spec.peer_owner_id} that lets this account accept the peering "
+                               f"{resource.address} (empty: the accepter accepts it)",
+                "AllowedPattern": r"^(arn:aws[a-z-]*:iam::\d{12}:role/.+)?$",
+                "ConstraintDescription": "an IAM role ARN of the accepter account, or empty"}
+            self.conditions[condition] = {"Fn::Not": [{"Fn::Equals": [_ref(parameter), ""]}]}
+            properties["PeerRoleArn"] = {"Fn::If": [condition, _ref(parameter), _ref("AWS::NoValue")]}
+            self.notes.append(f"{resource.address}: the VPC {spec.peer_vpc} is in account {spec.peer_owner_id}: "
+                              f"give the parameter {parameter} a role there that may accept it, or have that "
+                              "account accept the request (until then the peering carries no traffic)")
+        elif spec.peer_vpc not in self.ids:
+            self.notes.append(f"{resource.address}: {spec.peer_vpc} is outside the template but in this account, so "
+                              "CloudFormation accepts the request itself (vpcdraw's apply leaves that to its owner)")
+        properties["Tags"] = tags
+        self.add(resource, "AWS::EC2::VPCPeeringConnection", properties)
+        self.outputs[f"{own}Id"] = {"Description": f"the peering connection {resource.address}", "Value": _ref(own)}
+
+    def endpoint(self, resource: Resource, spec: VpcEndpointSpec, tags: list[Json]) -> None:
+        properties: dict[str, Json] = {"VpcId": _ref(self.ids[spec.vpc]), "ServiceName": spec.service_name,
+                                       "VpcEndpointType": spec.endpoint_type}
+        if spec.endpoint_type == "Gateway":
+            properties["RouteTableIds"] = [_ref(self.ids[t]) for t in spec.route_tables]
+        else:
+            properties["SubnetIds"] = [_ref(self.ids[s]) for s in spec.subnets]
+            if spec.security_groups:
+                properties["SecurityGroupIds"] = [{"Fn::GetAtt": [self.ids[g], "GroupId"]} if g in self.ids else g
+                                                  for g in spec.security_groups]
+            properties["PrivateDnsEnabled"] = spec.private_dns
+        if spec.policy:
+            properties["PolicyDocument"] = json.loads(spec.policy)  # an object: YAML writes it readably
+        properties["Tags"] = tags
+        self.add(resource, "AWS::EC2::VPCEndpoint", properties)
 
     def _attached(self, vpc: str) -> tuple[str, ...]:
         found = self.attachment_of_vpc.get(vpc)
@@ -246,6 +320,12 @@ class _Builder:
         depends: tuple[str, ...] = ()
         if target is not None and isinstance(target.spec, NatGatewaySpec):
             properties["NatGatewayId"] = _ref(self.ids[spec.target])
+        elif target is not None and isinstance(target.spec, VpcPeeringConnectionSpec):
+            properties["VpcPeeringConnectionId"] = _ref(self.ids[spec.target])
+        elif target is not None and isinstance(target.spec, TransitGatewaySpec):
+            properties["TransitGatewayId"] = _ref(self.ids[spec.target])
+            # The schema's own rule: a route to a transit gateway fails until the VPC's attachment is done.
+            depends = tuple(self.ids[a] for a in resource.after if a in self.ids)
         else:
             properties["GatewayId"] = _ref(self.ids[spec.target])
             if spec.target in self.attachments:  # the route fails until the gateway is attached

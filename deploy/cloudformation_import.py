@@ -32,7 +32,11 @@ def importing(body: dict[str, Json], imports: list[dict[str, Json]], live_of: Ma
         if name in kept and isinstance(entry, dict):
             chosen[name] = {key: _resolved(value, kept, live_of) for key, value in entry.items()
                             if key != "DependsOn"} | _depends(entry, kept)
-    import_body = {key: value for key, value in body.items() if key not in ("Resources", "Outputs")}
+    import_body = {key: value for key, value in body.items() if key not in ("Resources", "Outputs", "Conditions")}
+    conditions = body.get("Conditions")
+    used = set(_conditions(list(chosen.values())))
+    if isinstance(conditions, dict) and used:  # only those the imported resources use (cfn-lint: W8001)
+        import_body["Conditions"] = {name: value for name, value in conditions.items() if name in used}
     import_body["Resources"] = chosen
     left = [str(item["LogicalResourceId"]) for item in imports if str(item["LogicalResourceId"]) not in kept]
     return [item for item in imports if str(item["LogicalResourceId"]) in kept], import_body, left
@@ -52,9 +56,22 @@ def _refers(value: Json) -> list[str]:
     return []
 
 
+def _conditions(value: Json) -> list[str]:
+    """The conditions a value names with Fn::If."""
+    if isinstance(value, dict):
+        found = value.get("Fn::If")
+        named = [str(found[0])] if isinstance(found, list) and found else []
+        return named + [name for item in value.values() for name in _conditions(item)]
+    if isinstance(value, list):
+        return [name for item in value for name in _conditions(item)]
+    return []
+
+
 def _resolvable(entry: Json, kept: set[str], live_of: Mapping[str, str], parameters: Mapping[str, Json]) -> bool:
+    """Whether every name the entry refers to is imported, live, a parameter or a pseudo parameter (AWS::...)."""
     properties = entry.get("Properties", {}) if isinstance(entry, dict) else {}
-    return all(name in kept or name in live_of or name in parameters for name in _refers(properties))
+    return all(name in kept or name in live_of or name in parameters or name.startswith("AWS::")
+               for name in _refers(properties))
 
 
 def _resolved(value: Json, kept: set[str], live_of: Mapping[str, str]) -> Json:

@@ -9,6 +9,7 @@ JSON syntax needs no HCL writer and is Terraform's documented form for generated
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,10 @@ from vpcdraw.topology.specs import (
     SecurityGroupRuleSpec,
     SecurityGroupSpec,
     SubnetSpec,
+    TransitGatewaySpec,
+    TransitGatewayVpcAttachmentSpec,
+    VpcEndpointSpec,
+    VpcPeeringConnectionSpec,
     VpcSpec,
 )
 
@@ -50,7 +55,14 @@ TYPES: dict[str, str] = {
     "default_security_group": "aws_default_security_group",
     "network_acl": "aws_network_acl",
     "instance": "aws_instance",
+    "vpc_peering_connection": "aws_vpc_peering_connection",
+    "transit_gateway": "aws_ec2_transit_gateway",
+    "transit_gateway_vpc_attachment": "aws_ec2_transit_gateway_vpc_attachment",
+    "vpc_endpoint": "aws_vpc_endpoint",
 }
+ROUTE_TARGETS = {"aws_internet_gateway": "gateway_id", "aws_nat_gateway": "nat_gateway_id",
+                 "aws_vpc_peering_connection": "vpc_peering_connection_id",
+                 "aws_ec2_transit_gateway": "transit_gateway_id"}
 RULE_TYPES = {"ingress": "aws_vpc_security_group_ingress_rule", "egress": "aws_vpc_security_group_egress_rule"}
 ACL_RULE = "aws_network_acl_rule"
 ACL_ASSOCIATION = "aws_network_acl_association"
@@ -203,9 +215,12 @@ class _Builder:
         elif isinstance(spec, RouteTableSpec):
             body = {"vpc_id": self.ref(spec.vpc)}
         elif isinstance(spec, RouteSpec):
-            target = "gateway_id" if self.refs[spec.target][0] == "aws_internet_gateway" else "nat_gateway_id"
-            return {"route_table_id": self.ref(spec.route_table), "destination_cidr_block": spec.destination,
-                    target: self.ref(spec.target)}
+            route: dict[str, Any] = {"route_table_id": self.ref(spec.route_table),
+                                     "destination_cidr_block": spec.destination,
+                                     ROUTE_TARGETS[self.refs[spec.target][0]]: self.ref(spec.target)}
+            if after:  # a route to a transit gateway waits for the VPC's attachment, which it does not name
+                route["depends_on"] = after
+            return route
         elif isinstance(spec, RouteTableAssociationSpec):
             return {"subnet_id": self.ref(spec.subnet), "route_table_id": self.ref(spec.route_table)}
         elif isinstance(spec, SecurityGroupSpec):
@@ -232,11 +247,50 @@ class _Builder:
             if image:
                 body["//"] = (f"the AMI the adopted instance runs ({spec.image} may name a newer one): AWS cannot "
                               f"change it in place, so Terraform would replace the instance")
+        elif isinstance(spec, VpcPeeringConnectionSpec):
+            body = self.peering(spec)
+        elif isinstance(spec, TransitGatewaySpec):
+            # AWS's defaults, written out: vpcdraw models only the default route table, which every attachment
+            # is associated with and propagates to.
+            body = {"default_route_table_association": "enable", "default_route_table_propagation": "enable"}
+        elif isinstance(spec, TransitGatewayVpcAttachmentSpec):
+            body = {"subnet_ids": [self.ref(s) for s in spec.subnets],
+                    "transit_gateway_id": self.ref(spec.transit_gateway), "vpc_id": self.ref(spec.vpc)}
+        elif isinstance(spec, VpcEndpointSpec):
+            body = self.endpoint(spec)
         else:  # pragma: no cover (every kind of the graph is above)
             raise TypeError(f"no Terraform resource for {resource.kind}")
         body["tags"] = self.tags(resource)
         if after:
             body["depends_on"] = after
+        return body
+
+    def peering(self, spec: VpcPeeringConnectionSpec) -> dict[str, Any]:
+        """Both VPCs in the module: requested and accepted at once (auto_accept, same account and region). An
+        external one is named by id, with its account and region where they differ; its owner accepts it."""
+        if spec.peer_vpc in self.refs:
+            return {"vpc_id": self.ref(spec.vpc), "peer_vpc_id": self.ref(spec.peer_vpc), "auto_accept": True}
+        body: dict[str, Any] = {"vpc_id": self.ref(spec.vpc), "peer_vpc_id": spec.peer_vpc}
+        if spec.peer_owner_id:
+            body["peer_owner_id"] = spec.peer_owner_id
+        if spec.peer_region:
+            body["peer_region"] = spec.peer_region
+        body["//"] = (f"{spec.peer_vpc} is outside this module: its owner accepts the request (in its own "
+                      "configuration, aws_vpc_peering_connection_accepter); until then it carries no traffic")
+        return body
+
+    def endpoint(self, spec: VpcEndpointSpec) -> dict[str, Any]:
+        body: dict[str, Any] = {"vpc_id": self.ref(spec.vpc), "service_name": spec.service_name,
+                                "vpc_endpoint_type": spec.endpoint_type}
+        if spec.endpoint_type == "Gateway":
+            body["route_table_ids"] = [self.ref(t) for t in spec.route_tables]
+        else:
+            body["subnet_ids"] = [self.ref(s) for s in spec.subnets]
+            if spec.security_groups:
+                body["security_group_ids"] = [self.ref(g) if g in self.refs else g for g in spec.security_groups]
+            body["private_dns_enabled"] = spec.private_dns
+        if spec.policy:
+            body["policy"] = policy_text(spec.policy)
         return body
 
     def rule(self, spec: SecurityGroupRuleSpec) -> dict[str, Any]:
@@ -338,6 +392,17 @@ class _Builder:
                 return aws_id, ""
             return "", "no sgr- id of this rule was read: created (the rule must not exist yet, or apply fails)"
         return live[where], ""
+
+
+def policy_text(policy: str) -> str:
+    """A JSON policy as a Terraform JSON-syntax string: compact JSON, with `${` and `%{` escaped (JSON syntax reads
+    strings as templates, and IAM policy variables such as `${aws:username}` must reach AWS as written).
+
+    >>> policy_text('{"Resource": "arn:aws:s3:::b/${aws:username}/*"}')
+    '{"Resource":"arn:aws:s3:::b/$${aws:username}/*"}'
+    """
+    text = json.dumps(json.loads(policy), separators=(",", ":"), ensure_ascii=False)
+    return text.replace("${", "$${").replace("%{", "%%{")
 
 
 def acl_entry_address(acl: str, egress: bool, rule_number: int) -> str:

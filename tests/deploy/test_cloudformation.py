@@ -13,9 +13,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 
 from tests.deploy.test_diff import build_by_hand
+from vpcdraw import external_vpc
 from vpcdraw.deploy.apply import apply
 from vpcdraw.deploy.cloudformation import logical_id, template, to_yaml
 from vpcdraw.deploy.workflow import plan
+from vpcdraw.topology.graph import resources
+from vpcdraw.topology.load import load
+from vpcdraw.topology.model import Topology
 
 from ..strategies import topologies
 
@@ -40,16 +44,135 @@ def _of_type(body: dict, kind: str) -> dict[str, dict]:
     return {name: r for name, r in body["Resources"].items() if r["Type"] == kind}
 
 
-def test_every_example_lints_clean(cli, example_file, tmp_path):
+POLICY = ('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "ssm:*", '
+          '"Resource": "arn:aws:ssm:*:*:parameter/${aws:username}/*"}]}')
+
+
+def links(small) -> Topology:
+    """The small topology with what joins VPCs at its most awkward: an interface endpoint with a group and a
+    policy, a gateway endpoint, a peering with another account's VPC in another region and one with an external
+    VPC of this account, each routed to."""
+    t, vpc = small()
+    vpc.route_table("shared", subnets=[]).route("192.168.0.0/16", vpc_peering_connection="partner").route(
+        "172.31.0.0/16", vpc_peering_connection="sibling")
+    vpc.interface_endpoint("ssm", "ssm", subnets=["private-a"], security_groups=["web"], policy=POLICY)
+    vpc.gateway_endpoint("s3", "s3", route_tables=["private"])
+    t.peering("partner", requester="main", external=external_vpc(
+        "vpc-0123456789abcdef0", "192.168.0.0/16", account="111122223333", region="us-east-1"))
+    t.peering("sibling", requester="main", external=external_vpc("vpc-0fedcba9876543210", "172.31.0.0/16"))
+    return t.build()
+
+
+def _fake_live(topology: Topology) -> dict[str, str]:
+    """A live id for every resource, in AWS's formats (a route's is `table|destination`, as the read gives it)."""
+    prefixes = {"vpc_peering_connection": "pcx-", "transit_gateway": "tgw-", "transit_gateway_vpc_attachment":
+                "tgw-attach-", "vpc_endpoint": "vpce-", "vpc": "vpc-", "subnet": "subnet-", "route_table": "rtb-",
+                "internet_gateway": "igw-", "security_group": "sg-", "security_group_rule": "sgr-",
+                "instance": "i-", "route_table_association": "rtbassoc-"}
+    found = resources(topology)
+    live = {r.address: f"{prefixes.get(r.kind, 'x-')}{n:08x}" for n, r in enumerate(found)}
+    for r in found:
+        if r.kind == "route":
+            live[r.address] = f"{live[r.spec.route_table]}|{r.spec.destination}"  # type: ignore[attr-defined]
+    return live
+
+
+def test_every_example_lints_clean(cli, example_file, small, tmp_path):
     paths = []
-    for name in ("assignment", "service"):
+    for name in ("assignment", "service", "shared-services", "hub"):
         paths.append(tmp_path / f"{name}.yaml")
         _export(cli, example_file(name), paths[-1], "--my-ip", "203.0.113.10")
     paths.append(tmp_path / "no-my-ip.yaml")  # MyIp without a default: a parameter the stack asks for
     _export(cli, example_file("service"), paths[-1])
+    # What joins VPCs, and its adoption (retained, imported by its primaryIdentifier): the template and the
+    # IMPORT change set's own template, all in the one cfn-lint run (it takes seconds to start).
+    joined = links(small)
+    hub = load(example_file("hub"))
+    for name, topology in (("links", joined), ("hub-made", hub)):
+        made = template(topology, live=_fake_live(topology))
+        plain = [("", template(topology).body)] if topology is joined else []  # hub's is the example's above
+        for suffix, body in [*plain, ("-adopted", made.body), ("-import", made.import_body)]:
+            paths.append(tmp_path / f"{name}{suffix}.yaml")
+            paths[-1].write_text(to_yaml(body), encoding="utf-8")
     found = _lint(paths)
     assert found.returncode == 0, found.stdout + found.stderr
     assert found.stdout == ""
+
+
+def test_peering_transit_gateway_and_endpoints_are_in_the_template(example_file, small):
+    body = template(load(example_file("shared-services"))).body
+    res = body["Resources"]
+    peering = _of_type(body, "AWS::EC2::VPCPeeringConnection")
+    assert peering == {"VpcAppVpcPeeringConnectionAppShared": {"Type": "AWS::EC2::VPCPeeringConnection", "Properties": {
+        "VpcId": {"Ref": "VpcApp"}, "PeerVpcId": {"Ref": "VpcShared"},
+        "Tags": [{"Key": "Name", "Value": "앱-공유 피어링 app-shared"},
+                 {"Key": "vpcdraw:topology", "Value": "shared-services"},
+                 {"Key": "vpcdraw:address", "Value": "vpc/app/vpc_peering_connection/app-shared"}]}}}
+    to_peer = [r["Properties"] for r in _of_type(body, "AWS::EC2::Route").values()
+               if "VpcPeeringConnectionId" in r["Properties"]]
+    assert sorted((p["RouteTableId"]["Ref"], p["DestinationCidrBlock"]) for p in to_peer) == [
+        ("VpcAppRouteTablePrivate", "10.0.0.0/16"), ("VpcAppRouteTablePublic", "10.0.0.0/16"),
+        ("VpcSharedRouteTablePrivate", "10.1.0.0/16")]
+    assert all(p["VpcPeeringConnectionId"] == {"Ref": "VpcAppVpcPeeringConnectionAppShared"} and "GatewayId" not in p
+               for p in to_peer)
+    assert res["VpcAppVpcEndpointS3"]["Properties"] | {"Tags": []} == {
+        "VpcId": {"Ref": "VpcApp"}, "ServiceName": "com.amazonaws.ap-northeast-2.s3", "VpcEndpointType": "Gateway",
+        "RouteTableIds": [{"Ref": "VpcAppRouteTablePrivate"}], "Tags": []}
+
+    hub = template(load(example_file("hub"))).body
+    (gateway,) = _of_type(hub, "AWS::EC2::TransitGateway").values()
+    assert gateway["Properties"]["DefaultRouteTableAssociation"] == "enable"
+    assert gateway["Properties"]["DefaultRouteTablePropagation"] == "enable"
+    attachments = _of_type(hub, "AWS::EC2::TransitGatewayVpcAttachment")
+    assert {a["Properties"]["VpcId"]["Ref"]: [s["Ref"] for s in a["Properties"]["SubnetIds"]]
+            for a in attachments.values()} == {
+        f"Vpc{v}": [f"Vpc{v}SubnetPrivateA", f"Vpc{v}SubnetPrivateC"] for v in ("Web", "Api", "Data")}
+    assert all(a["Properties"]["TransitGatewayId"] == {"Ref": "TransitGatewayHub"} for a in attachments.values())
+    to_hub = {name: r for name, r in _of_type(hub, "AWS::EC2::Route").items()
+              if "TransitGatewayId" in r["Properties"]}
+    assert len(to_hub) == 4 and all("GatewayId" not in r["Properties"] for r in to_hub.values())
+    for name, route in to_hub.items():  # each waits for its own VPC's attachment (the schema says it must)
+        assert route["DependsOn"] == f"{name[:name.index('RouteTable')]}TransitGatewayAttachmentHub"
+    assert "TransitGatewayHubId" in hub["Outputs"]
+
+    awkward = template(links(small)).body
+    ssm = awkward["Resources"]["VpcMainVpcEndpointSsm"]["Properties"]
+    assert ssm["VpcEndpointType"] == "Interface" and ssm["SubnetIds"] == [{"Ref": "VpcMainSubnetPrivateA"}]
+    assert ssm["SecurityGroupIds"] == [{"Fn::GetAtt": ["VpcMainSecurityGroupWeb", "GroupId"]}]
+    assert ssm["PrivateDnsEnabled"] is False and "RouteTableIds" not in ssm
+    assert ssm["PolicyDocument"] == json.loads(POLICY)  # an object, as the schema allows
+    partner = awkward["Resources"]["VpcMainVpcPeeringConnectionPartner"]["Properties"]
+    assert (partner["PeerVpcId"], partner["PeerOwnerId"], partner["PeerRegion"]) == (
+        "vpc-0123456789abcdef0", "111122223333", "us-east-1")
+    role = "PeerRoleArnVpcMainVpcPeeringConnectionPartner"  # cross-account: a role to accept with, or none
+    assert partner["PeerRoleArn"] == {"Fn::If": [f"Has{role}", {"Ref": role}, {"Ref": "AWS::NoValue"}]}
+    assert awkward["Parameters"][role]["Default"] == ""
+    assert any("111122223333" in note for note in awkward["Metadata"]["vpcdraw"]["notes"])
+    sibling = awkward["Resources"]["VpcMainVpcPeeringConnectionSibling"]["Properties"]
+    assert sibling["PeerVpcId"] == "vpc-0fedcba9876543210"  # this account, this region: no owner, region, role
+    assert not {"PeerOwnerId", "PeerRegion", "PeerRoleArn"} & set(sibling)
+    assert any("CloudFormation accepts the request itself" in note and "sibling" in note
+               for note in awkward["Metadata"]["vpcdraw"]["notes"])
+
+
+def test_adopting_links_imports_them_by_their_primary_identifier(example_file, small):
+    for topology in (load(example_file("hub")), links(small)):
+        live = _fake_live(topology)
+        made = template(topology, live=live)
+        by_name = {item["LogicalResourceId"]: item for item in made.imports}
+        for r in resources(topology):
+            if r.kind in ("vpc_peering_connection", "transit_gateway", "transit_gateway_vpc_attachment",
+                          "vpc_endpoint"):
+                item = by_name[logical_id(r.address)]
+                assert item["ResourceIdentifier"] == {"Id": live[r.address]}, item
+                assert made.body["Resources"][logical_id(r.address)]["DeletionPolicy"] == "Retain"
+        for name, entry in made.body["Resources"].items():
+            if entry["Type"] == "AWS::EC2::Route" and "TransitGatewayId" in entry["Properties"]:
+                assert by_name[name]["ResourceIdentifier"]["CidrBlock"] == "10.0.0.0/8"
+                # Every route is imported with its attachment: DependsOn stays within the import.
+                assert made.import_body["Resources"][name]["DependsOn"] in made.import_body["Resources"]
+        assert set(made.import_body["Resources"]) == set(by_name)
+    assert "Conditions" in made.import_body  # the cross-account peering's PeerRoleArn condition, used there
 
 
 def test_generated_topologies_lint_clean(tmp_path):

@@ -16,11 +16,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from vpcdraw.deploy.terraform import addresses, module
-from vpcdraw.topology import Topology
-from vpcdraw.topology.address import address
+from vpcdraw.topology import Topology, load
+from vpcdraw.topology.address import address, transit_gateway_address, vpc_address
+from vpcdraw.topology.graph import attachment_address, peering_address, resources, service_name
 from vpcdraw.topology.regions import zone_name
 
 from ..strategies import topologies
+from .test_cloudformation import POLICY, _fake_live, links
 from .test_diff import build_by_hand
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden"
@@ -79,8 +81,13 @@ def _check_module(topology: Topology) -> None:
         "aws_network_acl_association": sum(len(a.subnets) for v in vpcs for a in v.network_acls),
         "aws_instance": sum(len(v.instances) for v in vpcs),
         "aws_default_security_group": sum(v.lock_default_security_group for v in vpcs),
+        "aws_vpc_peering_connection": len(topology.peering_connections),
+        "aws_ec2_transit_gateway": len(topology.transit_gateways),
+        "aws_ec2_transit_gateway_vpc_attachment": sum(len(g.attachments) for g in topology.transit_gateways),
+        "aws_vpc_endpoint": sum(len(v.endpoints) for v in vpcs),
     })
     assert counts == +wanted
+    _check_links(topology, res, where)
 
     for vpc in vpcs:
         vpc_ref = ("aws_vpc", where[f"vpc/{vpc.name}"].split(".")[1])
@@ -102,6 +109,15 @@ def _check_module(topology: Topology) -> None:
                            and b["destination_cidr_block"] == route.destination]
                 if route.target == "internet_gateway":
                     assert _target(body, "gateway_id", res) == named(vpc.name, "internet_gateway", route.gateway)
+                elif route.target == "vpc_peering_connection":
+                    assert "gateway_id" not in body and "depends_on" not in body
+                    assert _target(body, "vpc_peering_connection_id", res) == tuple(
+                        where[peering_address(topology, route.gateway)].split("."))
+                elif route.target == "transit_gateway":
+                    assert "gateway_id" not in body
+                    assert _target(body, "transit_gateway_id", res) == tuple(
+                        where[transit_gateway_address(route.gateway)].split("."))
+                    assert body["depends_on"] == [where[attachment_address(vpc.name, route.gateway)]]
                 else:
                     assert _target(body, "nat_gateway_id", res) == named(vpc.name, "nat_gateway", route.gateway)
             associated = sorted(_target(b, "subnet_id", res)[1] for b in res.get("aws_route_table_association",
@@ -171,9 +187,79 @@ def _check_module(topology: Topology) -> None:
     assert parsed["variable"]["region"]["default"] == topology.region
 
 
-def test_the_examples_parse_back_to_their_topologies(assignment, service):
-    for topology in (assignment, service):
+def _check_links(topology: Topology, res: dict[str, dict[str, Any]], where: dict[str, str]) -> None:
+    """Peerings, transit gateways with their attachments, and endpoints, each pointing where the model says."""
+    def ref(to: str) -> tuple[str, str]:
+        kind, name = where[to].split(".")
+        return kind, name
+
+    def body_of(at: str) -> dict[str, Any]:
+        kind, name = ref(at)
+        return res[kind][name]
+
+    for peering in topology.peering_connections:
+        body = body_of(peering_address(topology, peering.name))
+        assert _target(body, "vpc_id", res) == ref(vpc_address(peering.requester))
+        if peering.accepter:  # both in the module: requested and accepted at once
+            assert _target(body, "peer_vpc_id", res) == ref(vpc_address(peering.accepter))
+            assert body["auto_accept"] is True and "peer_owner_id" not in body and "peer_region" not in body
+        else:
+            assert peering.external is not None
+            assert body["peer_vpc_id"] == peering.external.vpc_id and "auto_accept" not in body
+            assert body.get("peer_owner_id", "") == peering.external.account
+            assert body.get("peer_region", "") == peering.external.region
+    for gateway in topology.transit_gateways:
+        tgw = ref(transit_gateway_address(gateway.name))
+        assert res[tgw[0]][tgw[1]]["default_route_table_association"] == "enable"
+        assert res[tgw[0]][tgw[1]]["default_route_table_propagation"] == "enable"
+        for attachment in gateway.attachments:
+            body = body_of(attachment_address(attachment.vpc, gateway.name))
+            assert _target(body, "transit_gateway_id", res) == tgw
+            assert _target(body, "vpc_id", res) == ref(vpc_address(attachment.vpc))
+            subnets = sorted(REFERENCE.match(s).groups() for s in body["subnet_ids"])  # type: ignore[union-attr]
+            assert subnets == sorted(ref(address(attachment.vpc, "subnet", s)) for s in attachment.subnets)
+    for vpc in topology.vpcs:
+        for endpoint in vpc.endpoints:
+            body = body_of(address(vpc.name, "vpc_endpoint", endpoint.name))
+            assert _target(body, "vpc_id", res) == ref(vpc_address(vpc.name))
+            assert body["service_name"] == service_name(topology.region, endpoint.service)
+            assert body["vpc_endpoint_type"] == endpoint.endpoint_type.title()
+            names = {"route_table_ids": ("route_table", endpoint.route_tables),
+                     "subnet_ids": ("subnet", endpoint.subnets), "security_group_ids": ("security_group",
+                                                                                       endpoint.security_groups)}
+            for key, (kind, wanted) in names.items():
+                found = sorted(REFERENCE.match(s).groups() for s in body.get(key, []))  # type: ignore[union-attr]
+                assert found == sorted(ref(address(vpc.name, kind, n)) for n in wanted), key
+            if endpoint.policy:  # JSON text, with ${ escaped: Terraform's templates would read it otherwise
+                assert json.loads(body["policy"].replace("$${", "${")) == json.loads(endpoint.policy)
+            else:
+                assert "policy" not in body
+
+
+def test_the_examples_parse_back_to_their_topologies(assignment, service, example_file, small):
+    joined = [load(example_file("shared-services")), load(example_file("hub")), links(small)]
+    assert all(t.peering_connections or t.transit_gateways for t in joined)
+    for topology in (assignment, service, *joined):
         _check_module(topology)
+    awkward = _parsed(joined[2])["resource"]
+    assert "$${aws:username}" in awkward["aws_vpc_endpoint"]["ssm"]["policy"]
+    assert json.loads(POLICY)["Statement"][0]["Resource"].endswith("${aws:username}/*")
+    assert awkward["aws_vpc_endpoint"]["ssm"]["private_dns_enabled"] is False
+    assert awkward["aws_vpc_peering_connection"]["partner"]["peer_owner_id"] == "111122223333"
+
+
+def test_adopted_links_import_by_their_ids(example_file, small):
+    for topology in (load(example_file("hub")), load(example_file("shared-services")), links(small)):
+        live = _fake_live(topology)
+        made = module(topology, live=live)
+        found = {block["to"]: block["id"] for block in made.imports}
+        where = addresses(topology)
+        for r in resources(topology):
+            if r.kind in ("vpc_peering_connection", "transit_gateway", "transit_gateway_vpc_attachment",
+                          "vpc_endpoint"):  # pcx-, tgw-, tgw-attach-, vpce-: the provider's import ids
+                assert found[where[r.address]] == live[r.address]
+            elif r.kind == "route":  # ROUTETABLEID_DESTINATION, whatever the target
+                assert found[where[r.address]] == f"{live[r.spec.route_table]}_{r.spec.destination}"  # type: ignore[attr-defined]
 
 
 def test_a_network_acl_and_a_locked_default_group_are_exported(small):
@@ -327,7 +413,7 @@ def test_adopting_a_hand_built_vpc_imports_its_live_ids(cli, boto, aws_env, exam
     assert (group["name"], group["description"]) == ("web-sg", "made by hand")
 
 
-def test_terraform_loads_the_module_and_its_imports(assignment, service, small, tmp_path):
+def test_terraform_loads_the_module_and_its_imports(assignment, service, small, example_file, tmp_path):
     """Terraform itself reads the configuration (JSON syntax, block types, names, import blocks) in `init`, before
     it fetches the provider; offline it stops there, so `validate` (which needs the provider's schema) cannot run.
     `terraform fmt -check` does not apply: it formats native syntax (.tf) only. No Terraform of 1.5 or later comes
@@ -339,8 +425,9 @@ def test_terraform_loads_the_module_and_its_imports(assignment, service, small, 
     t, vpc = small()
     vpc.network_acl("guard", subnets=["public-a"]).inbound(100, "icmp", "10.0.0.0/16")
     vpc.lock_default_security_group()
-    for topology in (assignment, service, t.build()):
-        folder = tmp_path / topology.name
+    hub, joined = load(example_file("hub")), links(small)
+    for topology in (assignment, service, t.build(), hub, joined):
+        folder = tmp_path / f"{topology.name}-{len(topology.peering_connections)}"
         folder.mkdir()
         live = {where: f"id-{n}" for n, where in enumerate(addresses(topology))}
         renamed = {"vpc/main/security_group/public": ("web-sg", "made by hand")}  # a "//" inside a resource
@@ -358,14 +445,24 @@ def test_terraform_loads_the_module_and_its_imports(assignment, service, small, 
             assert errors and all("provider" in e for e in errors), said
 
 
-def test_adopting_a_network_acl_imports_its_entries_and_associations(cli, connect, boto, aws_env, small, tmp_path):
+def test_adopting_a_network_acl_endpoints_and_a_peering_imports_them(cli, connect, boto, aws_env, small, tmp_path):
+    """One applied VPC, adopted by both engines: an ACL's entries and associations, endpoints, and a peering with
+    a VPC outside the topology (--vpc-id adopts one VPC, so a peering inside a topology cannot be adopted)."""
+    import yaml
+
+    from vpcdraw import external_vpc
     from vpcdraw.deploy.apply import apply
     from vpcdraw.deploy.workflow import plan
     from vpcdraw.topology.serialize import to_json
 
+    other = boto.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
     t, vpc = small()
     vpc.network_acl("guard", subnets=["public-a"]).inbound(100, "tcp/443", "0.0.0.0/0").outbound(
         100, "tcp/1024-65535", "0.0.0.0/0")
+    vpc.route_table("peer", subnets=[]).route("172.31.0.0/16", vpc_peering_connection="sibling")
+    vpc.interface_endpoint("ssm", "ssm", subnets=["private-a"], security_groups=["web"])
+    vpc.gateway_endpoint("s3", "s3", route_tables=["private"])
+    t.peering("sibling", requester="main", external=external_vpc(other, "172.31.0.0/16"))
     topology = t.build()
     source = tmp_path / "small.json"
     source.write_text(to_json(topology), encoding="utf-8")
@@ -387,6 +484,31 @@ def test_adopting_a_network_acl_imports_its_entries_and_associations(cli, connec
     assert found["aws_network_acl_rule.guard_ingress_100"] == f"{acl_id}:100:6:false"
     assert found["aws_network_acl_rule.guard_egress_100"] == f"{acl_id}:100:6:true"
     assert found["aws_network_acl_association.guard_public_a"] == association["NetworkAclAssociationId"]
+    endpoints = {e["ServiceName"].rsplit(".", 1)[1]: e["VpcEndpointId"] for e in boto.describe_vpc_endpoints(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_found["VpcId"]]}])["VpcEndpoints"]}
+    (peering,) = boto.describe_vpc_peering_connections(Filters=[
+        {"Name": "requester-vpc-info.vpc-id", "Values": [vpc_found["VpcId"]]}])["VpcPeeringConnections"]
+    assert (found["aws_vpc_endpoint.ssm"], found["aws_vpc_endpoint.s3"]) == (endpoints["ssm"], endpoints["s3"])
+    assert found["aws_vpc_peering_connection.sibling"] == peering["VpcPeeringConnectionId"]
+    (table,) = boto.describe_route_tables(Filters=[{"Name": "tag:vpcdraw:address",
+                                                    "Values": ["vpc/main/route_table/peer"]}])["RouteTables"]
+    assert found["aws_route.peer_route_172_31_0_0_16"] == f"{table['RouteTableId']}_172.31.0.0/16"
+    main = json.loads((folder / "main.tf.json").read_text(encoding="utf-8"))["resource"]
+    assert main["aws_vpc_peering_connection"]["sibling"]["peer_vpc_id"] == other
+    # CloudFormation's import, from the same VPC: each by its type's primaryIdentifier (Id).
+    output = tmp_path / "network.yaml"
+    result = cli("export", source, "--cloudformation", "-o", output, "--adopt", "--vpc-id", vpc_found["VpcId"])
+    assert result.code == 0, result.err
+    listed = {i["LogicalResourceId"]: i["ResourceIdentifier"] for i in json.loads(
+        output.with_name("network.import.json").read_text(encoding="utf-8"))}
+    assert listed["VpcMainVpcEndpointSsm"] == {"Id": endpoints["ssm"]}
+    assert listed["VpcMainVpcEndpointS3"] == {"Id": endpoints["s3"]}
+    assert listed["VpcMainVpcPeeringConnectionSibling"] == {"Id": peering["VpcPeeringConnectionId"]}
+    assert listed["VpcMainRouteTablePeerRoute172310016"] == {"RouteTableId": table["RouteTableId"],
+                                                             "CidrBlock": "172.31.0.0/16"}
+    importing = yaml.safe_load(output.with_name("network.import.yaml").read_text(encoding="utf-8"))["Resources"]
+    assert importing["VpcMainRouteTablePeerRoute172310016"]["Properties"]["VpcPeeringConnectionId"] == {
+        "Ref": "VpcMainVpcPeeringConnectionSibling"}
 
 
 def test_adopted_instances_keep_the_ami_they_run(cli, connect, boto, aws_env, example_file, service, tmp_path):
