@@ -26,6 +26,7 @@ CLUSTER_LOOK: dict[str, tuple[str, str, str]] = {
     "private_subnet": ("#147EBA", "#EFF6FB", "solid"),
     "security_group": ("#DD344C", "#FFFFFF", "dashed"),
     "placeholder": ("#FFFFFF", "#FFFFFF", "invis"),
+    "account": ("#CD2264", "#FFFFFF", "solid"),  # an external peer VPC's AWS account
 }
 
 AWS_CLOUD = "aws_cloud"  # the id of the AWS Cloud box around the regions
@@ -45,6 +46,20 @@ ICONS: dict[str, str] = {
     "route_table": "diagrams.aws.network.VPCRouter",
     "public_subnet": "diagrams.aws.network.PublicSubnet",
     "private_subnet": "diagrams.aws.network.PrivateSubnet",
+    "peering": "diagrams.aws.network.VPCPeering",
+    "transit_gateway": "diagrams.aws.network.TransitGateway",
+    "transit_gateway_attachment": "diagrams.aws.network.TransitGatewayAttachment",
+    "gateway_endpoint": "diagrams.aws.network.Endpoint",
+    "interface_endpoint": "diagrams.aws.network.VPCElasticNetworkInterface",
+    "external_vpc": "diagrams.aws.network.VPC",
+}
+
+# The links that are no rule (render.links): colour, line style, the legend's words. AWS's networking purple,
+# told apart by the line.
+LINK_LOOK: dict[str, tuple[str, str, str]] = {
+    "peering": ("#8C4FFF", "bold", "VPC peering: between the two VPCs (bold, purple)"),
+    "transit": ("#8C4FFF", "solid", "transit gateway attachment: its icon in each subnet it uses (solid, purple)"),
+    "endpoint": ("#8C4FFF", "dashed", "gateway endpoint: route tables it adds its route to (dashed, purple)"),
 }
 
 # Edge looks: colour, line style, and the legend's words (line styles carry meaning without colour). No two kinds
@@ -69,8 +84,11 @@ DRIFT_LOOK: dict[str, tuple[str, str, str, str]] = {
 
 FONT_FALLBACK = "Sans-Serif"
 LABEL_PAD = (6, 14)  # points of room above and below an edge's label, so it sits clear of the boxes around it
-SMALL_ICONS = ("route_table", "public_subnet", "private_subnet")  # supporting icons, drawn smaller
+# supporting icons, drawn smaller
+SMALL_ICONS = ("route_table", "public_subnet", "private_subnet", "transit_gateway_attachment", "interface_endpoint")
 SMALL_ICON_PT = 44
+BESIDE_ICONS = ("peering", "transit_gateway")  # hubs of lines: the text beside the icon, where no line runs
+BESIDE_PT = 72
 ICON_PT = 96  # a marked icon drawn over its text, about as large as the others
 
 
@@ -111,10 +129,13 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
         for node in layout.bottom:
             _node(node, fontname)
         _points(points.get("", []))
-        if layout.edges or any(n.status for n in layout.nodes()) or any(c.status for c in layout.clusters()):
+        if layout.edges or layout.links or any(n.status for n in layout.nodes()) or \
+                any(c.status for c in layout.clusters()):
             _legend(layout, fontname)
         for edge in single:
             _edge(diagram, edge, levels, fontname)
+        for link in layout.links:
+            _link(diagram, link, layout.nodes())
         for number, bundle in enumerate(bundled):
             _bundle(diagram, f"rules/{number}", bundle, levels, fontname)
         for column in layout.columns:
@@ -141,6 +162,8 @@ def _node(node: Node, fontname: str) -> None:
         pen, fill, style, _ = DRIFT_LOOK[node.status or "unmanaged"]
         Plain(node.label, nodeid=node.id, shape="note", style=f"filled,{style}", color=pen, fillcolor=fill,
               fixedsize="false", width="0", height="0", labeljust="l", fontname=fontname, fontsize="11")
+    elif node.icon in BESIDE_ICONS:
+        _icon_beside_text(node, fontname)
     elif node.icon in SMALL_ICONS or node.status:
         # An icon over its text, sized by Graphviz so long labels get room of their own; a marked one is framed
         # in the drift's colours and line, as a marked box is (a fixed-size icon node would cut its frame).
@@ -152,6 +175,25 @@ def _node(node: Node, fontname: str) -> None:
         lines = node.label.count("\n") + 1
         edge = {"imagepos": "tc", "height": f"{1.45 + 0.22 * lines:.2f}"} if node.icon == "internet_gateway" else {}
         icon(node.label, nodeid=node.id, fontname=fontname, image=icon_name(icon), **edge)  # relative: see icons.py
+
+
+def _icon_beside_text(node: Node, fontname: str) -> None:
+    """A peering's or transit gateway's icon with its text on its right: its lines leave the icon (its port
+    `icon`) up and down without crossing the text."""
+    from diagrams import Node as Plain
+
+    path = icon_name(_icon_class(node.icon))
+    text = "<BR/>".join(html.escape(line) for line in node.label.split("\n"))
+    frame = 'BORDER="0" CELLSPACING="4" CELLPADDING="0"'
+    if node.status:
+        pen, fill, style, _ = DRIFT_LOOK[node.status]
+        frame = (f'BORDER="2" CELLBORDER="0" CELLSPACING="4" CELLPADDING="2" COLOR="{pen}" BGCOLOR="{fill}"'
+                 f'{_html_style(style)}')
+        text = f'<FONT COLOR="{pen}">{text}</FONT>'
+    label = (f'<<TABLE {frame}><TR><TD PORT="icon" FIXEDSIZE="TRUE" WIDTH="{BESIDE_PT}" HEIGHT="{BESIDE_PT}">'
+             f'<IMG SRC="{html.escape(path)}" SCALE="TRUE"/></TD><TD ALIGN="LEFT">{text}</TD></TR></TABLE>>')
+    Plain(label, nodeid=node.id, shape="plaintext", fixedsize="false", width="0", height="0",
+          fontname=fontname, fontsize="12")
 
 
 def _icon_over_text(node: Node, size: int, fontname: str) -> None:
@@ -242,10 +284,32 @@ def _edge(diagram: Any, edge: Edge, levels: dict[str, int], fontname: str) -> No
             attrs["constraint"] = "false"
     if edge.both:
         attrs["dir"] = "both"
+    if edge.tail_box or edge.head_box:  # a label dot would place as a rank's node, far from a clipped line
+        attrs["xlabel"] = attrs.pop("label", attrs.get("xlabel", ""))
+    if edge.tail_box:  # from another VPC: the line leaves its box's border
+        attrs["lhead" if reverse else "ltail"] = f"cluster_{edge.tail_box}"
+    if edge.head_box:
+        attrs["ltail" if reverse else "lhead"] = f"cluster_{edge.head_box}"
     if reverse:
         diagram.dot.edge(edge.target, edge.source, dir=attrs.pop("dir", "back"), **attrs)
     else:
         diagram.dot.edge(edge.source, edge.target, **attrs)
+
+
+def _link(diagram: Any, link: Edge, layout_nodes: list[Node]) -> None:
+    """A peering's, transit gateway's or gateway endpoint's line: no arrowhead (traffic goes both ways), ending at
+    its box's border when it has one (`lhead`: the DOT's clusters are `cluster_<id>`)."""
+    color, style, _ = LINK_LOOK[link.style]
+    attrs = {"color": color, "style": style, "dir": "none", "penwidth": "3" if style == "bold" else "2"}
+    if link.style == "transit":  # room between the VPCs' rows and the gateway for the lines to fan out
+        attrs["minlen"] = "2"
+    if link.head_box:
+        attrs["lhead"] = f"cluster_{link.head_box}"
+    if link.tail_box:
+        attrs["ltail"] = f"cluster_{link.tail_box}"
+    hubs = {n.id for n in layout_nodes if n.icon in BESIDE_ICONS}
+    source, target = (f"{end}:icon" if end in hubs else end for end in (link.source, link.target))
+    diagram.dot.edge(source, target, **attrs)
 
 
 def _junctions(layout: Layout, bundled: list[Bundle]) -> dict[str, list[tuple[str, str]]]:
@@ -315,6 +379,13 @@ def _legend(layout: Layout, fontname: str) -> None:
         if any(e.style == kind for e in layout.edges):
             color, style, words = EDGE_LOOK[kind]
             rows.append(f'<TR><TD>{_swatch(color, style, _pen_width(kind))}</TD><TD ALIGN="LEFT">{words}</TD></TR>')
+    linked = [kind for kind in LINK_LOOK if any(link.style == kind for link in layout.links)]
+    if linked:
+        rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Links</B></TD></TR>')
+    for kind in linked:
+        color, style, words = LINK_LOOK[kind]
+        rows.append(f'<TR><TD>{_swatch(color, style, "3" if style == "bold" else "2")}</TD>'
+                    f'<TD ALIGN="LEFT">{html.escape(words)}</TD></TR>')
     used = {c.status for c in layout.clusters()} | {n.status for n in layout.nodes()}
     marks = [status for status in DRIFT_LOOK if status in used]
     if marks:

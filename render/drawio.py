@@ -86,10 +86,11 @@ def to_drawio(topology: Topology, my_ip: str | None, overlay: Overlay | None = N
         boxes = graphviz_boxes(source)
     vertices = place(plan, _close_gateway_gap(plan, boxes))
     if drawio_model.grouped(topology, detail):  # counts, not subnets: a picture to look at, not to build from
-        edges = links(plan, vertices)
+        edges = links(plan, vertices) + network_links(plan, vertices)
         vertices = [replace(v, data=(("detail", "tiers"),)) if v.id == AWS_CLOUD else v for v in vertices]
     else:
         vertices, edges = _buildable(topology, vertices, overlay, my_ip)
+        edges += network_links(plan, vertices)
     if previous is not None:
         before = read_geometry(previous)
         vertices = keep_geometry(vertices, before)
@@ -262,7 +263,8 @@ def links(plan: Layout, vertices: list[Vertex]) -> list[Link]:
     found: list[Link] = []
     seen: set[str] = set()
     for edge in plan.edges:
-        source, target = _drawn(edge.source, drawn, holder), _drawn(edge.target, drawn, holder)
+        source = _drawn(edge.tail_box or edge.source, drawn, holder)
+        target = _drawn(edge.head_box or edge.target, drawn, holder)
         if source is None or target is None:
             continue
         cell_id = f"{source}->{target}"
@@ -270,6 +272,20 @@ def links(plan: Layout, vertices: list[Vertex]) -> list[Link]:
             cell_id = f"{cell_id}/{edge.style}"
         seen.add(cell_id)
         found.append(Link(cell_id, _html("\n".join(edge.labels)), styles.edge(edge.style, edge.both), source, target))
+    return found
+
+
+def network_links(plan: Layout, vertices: list[Vertex]) -> list[Link]:
+    """The peerings', transit gateways' and gateway endpoints' lines: to the VPC's box where the PNG's ends at
+    its border, else between the icons."""
+    drawn = {v.id for v in vertices}
+    holder = _holders(plan)
+    found = []
+    for link in plan.links:
+        source = _drawn(link.tail_box or link.source, drawn, holder)
+        target = _drawn(link.head_box or link.target, drawn, holder)
+        if source is not None and target is not None:
+            found.append(Link(f"{source}->{target}", "", styles.link(link.style), source, target))
     return found
 
 

@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from vpcdraw.topology.address import address, vpc_address
+from vpcdraw.topology.address import address, transit_gateway_address, vpc_address
 from vpcdraw.topology.drawio import port_lines
+from vpcdraw.topology.graph import attachment_address, peering_address
 from vpcdraw.topology.model import ANYWHERE_CIDR, DEFAULT_IMAGE, Peer, Rule, Topology, Vpc
 from vpcdraw.topology.ports import port_text
 from vpcdraw.topology.specs import Direction
 
 from . import drawio_styles as styles
-from .layout import GROUP_OVER, INTERNET, MY_IP, Overlay
+from .layout import GROUP_OVER, INTERNET, MY_IP, Overlay, endpoint_routes, route_line
 
 FAN_OUT = 8  # a rule between groups gets an edge per pair of their boxes up to this many
 EXTRA = (150.0, 48.0)  # size of a group box drawn for a group that protects nothing drawn
@@ -94,6 +95,41 @@ def properties(topology: Topology) -> dict[str, dict[str, str]]:
             entries = "\n".join(f"{e.rule_number} {'egress' if e.egress else 'ingress'} {e.action} "
                                 f"{port_text(e.protocol, e.from_port, e.to_port)} {e.cidr}" for e in acl.entries)
             found[address(vpc, "network_acl", acl.name)] = {"entries": entries, **_some(Name=acl.label)}
+        for endpoint in vpc.endpoints:
+            found[address(vpc, "vpc_endpoint", endpoint.name)] = {
+                "name": endpoint.name, "service": endpoint.service, "endpoint_type": endpoint.endpoint_type,
+                **_some(route_tables=",".join(endpoint.route_tables), subnets=",".join(endpoint.subnets),
+                        security_groups=",".join(endpoint.security_groups),
+                        private_dns="true" if endpoint.private_dns else "", policy=endpoint.policy,
+                        Name=endpoint.label)}
+    found.update(_link_properties(topology))
+    return found
+
+
+def _link_properties(topology: Topology) -> dict[str, dict[str, str]]:
+    """The properties of the peerings', transit gateways' and external VPCs' cells."""
+    from .links import external_id
+
+    found: dict[str, dict[str, str]] = {}
+    for peering in topology.peering_connections:
+        outside = peering.external
+        found[peering_address(topology, peering.name)] = {
+            "name": peering.name, "requester": peering.requester,
+            **_some(accepter=peering.accepter, Name=peering.label,
+                    external=external_id(outside) if outside else "")}
+        if outside is not None:
+            found[external_id(outside)] = {"external": "true", "vpc_id": outside.vpc_id, "cidr": outside.cidr,
+                                           **_some(account=outside.account, region=outside.region)}
+            if outside.account:
+                found[f"account/{outside.account}"] = {"external": "true"}
+                found[f"account/{outside.account}/region/{outside.region}"] = {"external": "true"}
+            if outside.region:
+                found[f"region/{outside.region}"] = {"external": "true"}
+            found[f"{external_id(outside)}/vpc"] = {"external": "true"}
+    for tgw in topology.transit_gateways:
+        found[transit_gateway_address(tgw.name)] = {"name": tgw.name, **_some(Name=tgw.label)}
+        for attachment in tgw.attachments:
+            found[attachment_address(attachment.vpc, tgw.name)] = {"transit_gateway": tgw.name}
     return found
 
 
@@ -123,7 +159,7 @@ def extras(topology: Topology, ids: set[str]) -> list[Extra]:
         for table in vpc.route_tables:
             if not table.subnets:
                 style, width, height = styles.icon("route_table")
-                routes = [f"{r.destination} to {r.gateway or r.target}" for r in table.routes]
+                routes = [route_line(r) for r in table.routes] + endpoint_routes(vpc, table)
                 found.append(Extra(address(vpc, "route_table", table.name),
                                    "\n".join([f"route table {table.name}", *routes]), style, here, width, height,
                                    data=(("Name", table.label),) if table.label else ()))

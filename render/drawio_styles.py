@@ -34,12 +34,18 @@ GROUPS: dict[str, str] = {
                      "fillColor=#F2F6E8;verticalAlign=top;align=left;spacingLeft=30;fontColor=#248814;dashed=0;",
     "private_subnet": _GROUP + "group;grIcon=mxgraph.aws4.group_security_group;grStroke=0;strokeColor=#00A4A6;"
                       "fillColor=#E6F6F7;verticalAlign=top;align=left;spacingLeft=30;fontColor=#147EBA;dashed=0;",
+    "account": _GROUP + "group;grIcon=mxgraph.aws4.group_account;strokeColor=#CD2264;fillColor=none;"
+               "verticalAlign=top;align=left;spacingLeft=30;fontColor=#CD2264;dashed=0;",
 }
 
 # Resource icons: the Network & Content Delivery base `n` (purple), Compute's (orange), General Resources'.
 _NETWORK = ("sketch=0;outlineConnect=0;fontColor=#232F3E;gradientColor=none;fillColor=#8C4FFF;strokeColor=none;"
             "dashed=0;verticalLabelPosition=bottom;verticalAlign=top;align=center;html=1;fontSize=12;fontStyle=0;"
             "aspect=fixed;pointerEvents=1;shape=mxgraph.aws4.")
+# The palette's service icons (base `n2`): an AWS service's square, its artwork named by resIcon.
+_SERVICE = ("sketch=0;outlineConnect=0;fontColor=#232F3E;fillColor=#8C4FFF;strokeColor=#ffffff;dashed=0;"
+            "verticalLabelPosition=bottom;verticalAlign=top;align=center;html=1;fontSize=12;fontStyle=0;"
+            "aspect=fixed;shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.")
 _COMPUTE = _NETWORK.replace("fillColor=#8C4FFF", "fillColor=#ED7100")
 _GENERAL = ("outlineConnect=0;fontColor=#232F3E;gradientColor=none;fillColor=#232F3E;strokeColor=none;dashed=0;"
             "verticalLabelPosition=bottom;verticalAlign=top;align=center;html=1;fontSize=12;fontStyle=0;"
@@ -57,6 +63,13 @@ ICONS: dict[str, tuple[str, float, float]] = {
     "internet": (_GENERAL + "internet_alt1;", 78, 48),
     "admin": (_GENERAL + "user;", 78, 78),
     "cidr": (_GENERAL + "office_building;", 50, 78),
+    # the links between VPCs and to AWS services (render.links)
+    "peering": (_NETWORK + "peering;", 60, 60),
+    "transit_gateway": (_SERVICE + "transit_gateway;", 60, 60),
+    "transit_gateway_attachment": (_NETWORK + "transit_gateway_attachment;", 40, 40),
+    "gateway_endpoint": (_NETWORK + "endpoints;", 60, 60),
+    "interface_endpoint": (_NETWORK + "elastic_network_interface;", 40, 40),
+    "external_vpc": (_NETWORK + "vpc_virtual_private_cloud_vpc;", 50, 50),
 }
 INSTANCE = (_COMPUTE + "instance2;", 48.0, 48.0)
 
@@ -104,6 +117,18 @@ def edge(kind: str, both: bool = False) -> str:
         values["strokeWidth"] = "2"
     if both:
         values.update(startArrow="block", startFill="1")
+    return override(_ARROW, **values)
+
+
+def link(kind: str) -> str:
+    """The style of a peering's, transit gateway's or gateway endpoint's line (render.draw.LINK_LOOK): no arrow."""
+    from .draw import LINK_LOOK
+
+    color, line, _words = LINK_LOOK[kind]
+    values = {"edgeStyle": "none", "strokeColor": color, "endArrow": "none",  # straight: no shared elbows
+              "strokeWidth": "3" if line == "bold" else "2"}
+    if line == "dashed":
+        values["dashed"] = "1"
     return override(_ARROW, **values)
 
 

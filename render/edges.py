@@ -7,7 +7,7 @@ import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass, replace
 
-from vpcdraw.topology.address import address
+from vpcdraw.topology.address import address, vpc_address
 from vpcdraw.topology.graph import rule_address, rule_key, rule_spec
 from vpcdraw.topology.model import ANYWHERE_CIDR, DEFAULT_EGRESS, Peer, Rule, SecurityGroup, Vpc
 from vpcdraw.topology.specs import Direction
@@ -44,7 +44,7 @@ def bundles(edges: list[Edge], levels: dict[str, int]) -> tuple[list[Bundle], li
     """
     targets: dict[tuple[str, tuple[str, ...], bool, str], list[str]] = defaultdict(list)
     for edge in edges:
-        if edge.style not in DRIFT_STYLES:
+        if edge.style not in DRIFT_STYLES and not edge.tail_box and not edge.head_box:
             targets[(edge.style, edge.labels, edge.both, edge.source)].append(edge.target)
     classes: dict[tuple[str, tuple[str, ...], bool, tuple[str, ...]], list[str]] = defaultdict(list)
     for (style, labels, both, source), found in targets.items():
@@ -77,6 +77,7 @@ class RuleEdges:
         self.edge_labels: dict[tuple[str, str, str], list[str]] = defaultdict(list)
         self.unreached: dict[str, str] = {}  # endpoint node id -> why traffic from outside the VPC cannot arrive
         self.drawn_rules: set[UnmanagedRule] = set()
+        self.linked: dict[str, str] = {}  # the CIDR of each VPC a peering or transit gateway joins -> its name
 
     def endpoints(self, vpc: Vpc, group: SecurityGroup) -> list[str]:
         """Node ids that stand for a security group: its hosts, else the subnets it protects."""
@@ -107,9 +108,24 @@ class RuleEdges:
         for subnet in vpc.subnets:
             if subnet.cidr == peer.value:
                 return self.peer_endpoints(vpc, Peer("subnet", subnet.name))
+        other = self.linked_vpc(vpc, peer.value)
+        if other:  # another VPC of the drawing: the line leaves (or ends at) its box
+            return [vpc_address(other)], "tier"
         node_id = f"cidr/{peer.value}"
         self.outside.setdefault(node_id, Node(node_id, peer.value, "cidr", LEVEL["outside"]))
         return [node_id], "internet"
+
+    def linked_vpc(self, vpc: Vpc, block: str) -> str:
+        """The VPC of the drawing, other than `vpc` and linked to it, whose CIDR holds `block` ("" for none)."""
+        try:
+            wanted = ipaddress.ip_network(block, strict=False)
+        except ValueError:
+            return ""
+        for cidr, name in self.linked.items():
+            network = ipaddress.ip_network(cidr, strict=False)
+            if name != vpc.name and wanted.version == network.version and wanted.subnet_of(network):  # type: ignore[arg-type]
+                return name
+        return ""
 
     def rules(self, vpc: Vpc) -> None:
         """Collect an edge for every pair of endpoints that a rule lets traffic pass between."""
@@ -155,6 +171,8 @@ class RuleEdges:
         sources, style = self.peer_endpoints(vpc, rule.peer)
         outside = _outside(vpc, rule.peer)
         blocked = {t: self.unreached.get(t, "") if outside else "" for t in targets}
+        if rule.peer.kind == "cidr" and self.linked_vpc(vpc, rule.peer.value):  # it comes over a peering or TGW
+            blocked = {t: "" if _routed_back(vpc, t, rule.peer.value) else NO_ROUTE for t in targets}
         if vpc.internet_gateway is not None and rule.peer.value == ANYWHERE_CIDR and sources[0] != INTERNET:
             # into the gateway: the traffic gets no further when it can reach none of the group's endpoints
             reasons = list(blocked.values())
@@ -239,6 +257,21 @@ def _unreached(vpc: Vpc) -> dict[str, str]:
         why = found.get(subnet_endpoint(vpc, host.subnet), NO_ROUTE)
         found[address(vpc, "instance", host.name)] = why or ("" if host.public_ip else NO_PUBLIC_IP)
     return found
+
+
+def _routed_back(vpc: Vpc, node: str, block: str) -> bool:
+    """Whether the subnet of endpoint node `node` routes `block` (another VPC's) to a peering or transit gateway,
+    so that VPC's traffic gets its answer."""
+    subnet = next((h.subnet for h in vpc.instances if address(vpc, "instance", h.name) == node), "")
+    subnet = subnet or next((s.name for s in vpc.subnets if subnet_endpoint(vpc, s.name) == node), "")
+    table = vpc.route_table_of(subnet) if subnet else None
+    wanted = ipaddress.ip_network(block, strict=False)
+    for route in table.routes if table else ():
+        if route.target in ("vpc_peering_connection", "transit_gateway"):
+            network = ipaddress.ip_network(route.destination, strict=False)
+            if network.version == wanted.version and wanted.subnet_of(network):  # type: ignore[arg-type]
+                return True
+    return False
 
 
 def _outside(vpc: Vpc, peer: Peer) -> bool:

@@ -9,10 +9,21 @@ from __future__ import annotations
 import ipaddress
 import math
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from vpcdraw.topology.address import address, vpc_address
-from vpcdraw.topology.model import TIERS, Instance, NatGateway, RouteTable, Rule, SecurityGroup, Subnet, Topology, Vpc
+from vpcdraw.topology.model import (
+    TIERS,
+    Instance,
+    NatGateway,
+    Route,
+    RouteTable,
+    Rule,
+    SecurityGroup,
+    Subnet,
+    Topology,
+    Vpc,
+)
 from vpcdraw.topology.regions import zone_name
 from vpcdraw.topology.specs import Direction
 
@@ -61,6 +72,8 @@ class Edge:
     # internet, admin, ssh, tier, egress, unreachable (allowed, but it cannot arrive); in drift also missing, unmanaged
     style: str
     both: bool = False  # the same traffic is allowed back: one line with two arrowheads
+    tail_box: str = ""  # a link that leaves a box rather than its node: the box's id (Graphviz's ltail)
+    head_box: str = ""  # a link that ends at a box's border: the box's id (Graphviz's lhead)
 
 
 @dataclass
@@ -75,6 +88,8 @@ class Layout:
     rows: list[list[str]]
     columns: list[list[str]]
     changed_meaning: str = ""  # the legend's words for a changed box or icon ("" : drift's CHANGED)
+    # lines that are no rule: peerings, transit gateway attachments, gateway endpoints to their route tables
+    links: list[Edge] = field(default_factory=list)
 
     def nodes(self) -> list[Node]:
         """Every node, in drawing order."""
@@ -152,28 +167,38 @@ def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None
     if overlay is not None:
         title = f"{overlay.title}: {title}"
     region = Cluster(f"region/{topology.region}", f"Region {topology.region}", "region")
-    builder = _Builder(topology.region, my_ip, overlay or Overlay(), detail)
+    builder = _Builder(topology.region, my_ip, overlay or Overlay(), detail, topology)
     for vpc in topology.vpcs:
         region.clusters.append(builder.vpc(vpc))
+    from .links import links  # it builds on this module's types
+
     # Several VPCs go in a grid, about as many rows as columns, rather than one wide strip.
     across = math.ceil(math.sqrt(len(builder.ends)))
     for upper, lower in zip(builder.ends, builder.ends[across:], strict=False):
         builder.columns.append([upper[1], lower[0]])
+    found = links(topology, builder, region, across)
     if overlay is not None:
         home = region.clusters[0].nodes if region.clusters else region.nodes
         home += builder.notes({vpc_address(v) for v in topology.vpcs})
     lines = builder.lines
-    return Layout(title, lines.top(), [region], lines.bottom(), lines.edges(), builder.rows, builder.columns,
-                  overlay.changed_meaning if overlay else "")
+    edges = [_to_box(e, builder.tops) for e in lines.edges()]
+    return Layout(title, lines.top(), [region, *found.boxes], lines.bottom(), edges, builder.rows,
+                  builder.columns, overlay.changed_meaning if overlay else "", found.edges)
 
 
 class _Builder:
     """Walks the VPCs once, placing nodes and collecting edges and rows."""
 
-    def __init__(self, region: str, my_ip: str | None, overlay: Overlay, detail: str) -> None:
+    def __init__(self, region: str, my_ip: str | None, overlay: Overlay, detail: str,
+                 topology: Topology | None = None) -> None:
         from .edges import RuleEdges  # it builds on this module's types
 
         self.region = region
+        self.topology = topology or Topology("", region)
+        self.tables: dict[tuple[str, str], list[str]] = defaultdict(list)  # (VPC, route table) -> its icons' ids
+        self.tops: dict[str, str] = {}  # VPC name -> a node inside its box, for lines that end at the box
+        self.spans: dict[str, tuple[str, str]] = {}  # VPC name -> its top and bottom node
+        self.marks: dict[str, str] = {}  # a link mark's node id in a subnet (attachment, endpoint ENI) -> its id
         self.overlay = overlay
         self.detail = detail
         self.alias: dict[str, str] = {}  # a grouped subnet's or host's node id -> its tier-and-AZ box's node
@@ -182,6 +207,7 @@ class _Builder:
         self.ends: list[tuple[str, str]] = []  # each VPC's top and bottom node, to stack VPCs in a grid
         self.shown: set[str] = set()  # marked addresses that a box, icon or edge of the drawing shows
         self.lines = RuleEdges(my_ip, overlay, self.alias, self.shown)
+        self.lines.linked = {v.cidr: v.name for v in self.topology.vpcs if _linked(self.topology, v.name)}
 
     def vpc(self, vpc: Vpc) -> Cluster:
         here = vpc_address(vpc)
@@ -198,6 +224,13 @@ class _Builder:
             igw_id = address(vpc, "internet_gateway", igw.name)
             label, status = self.mark(igw_id, _labelled("Internet Gateway", igw.label, igw.name))
             box.nodes.append(Node(igw_id, label, "internet_gateway", LEVEL["gateway"], status))
+        for endpoint in vpc.endpoints:  # a gateway endpoint at the VPC's top, as the internet gateway
+            if endpoint.endpoint_type == "gateway":
+                endpoint_id = address(vpc, "vpc_endpoint", endpoint.name)
+                named = _unless(endpoint.name, endpoint.service)
+                label, status = self.mark(endpoint_id, _labelled(f"Gateway endpoint {endpoint.service}",
+                                                                 endpoint.label, named))
+                box.nodes.append(Node(endpoint_id, label, "gateway_endpoint", LEVEL["gateway"], status))
         every = [*vpc.subnets, *strays]
         zones = sorted({zone_name(self.region, s.az) for s in every})
         tiers = [t for t in TIERS if any(s.tier == t for s in every)]
@@ -244,6 +277,8 @@ class _Builder:
         if zones:
             first = self.columns[-len(zones)]
             self.ends.append((box.nodes[0].id if box.nodes else first[0], first[-1]))
+            self.tops[vpc.name] = box.nodes[0].id if box.nodes else first[0]
+            self.spans[vpc.name] = (self.ends[-1][0], self.columns[-1][-1])  # the last AZ column's bottom
         return box
 
     def subnet(self, vpc: Vpc, subnet: Subnet) -> tuple[Cluster, str]:
@@ -273,10 +308,37 @@ class _Builder:
         # The route table icon anchors the subnet in its tier's row and its zone's column.
         anchor = f"{here}/route_table"
         box.nodes.append(Node(anchor, label, "route_table", level, status or route_status))
+        if table is not None:
+            self.tables[(vpc.name, table.name)].append(anchor)
         for nat in vpc.nat_gateways:
             if nat.subnet == subnet.name:
                 box.nodes.append(self.nat(vpc, nat, level))
+        box.nodes += self.link_marks(vpc, here, [subnet.name], level)
         return box, anchor
+
+    def link_marks(self, vpc: Vpc, here: str, subnets: list[str], level: int) -> list[Node]:
+        """Icons in a subnet's box (or a tier-and-AZ box, `here`) for what links it: a transit gateway attachment's
+        and an interface endpoint's network interfaces there."""
+        from vpcdraw.topology.graph import attachment_address
+
+        found = []
+        for tgw in self.topology.transit_gateways:
+            attachment = tgw.attachment(vpc.name)
+            if attachment is None or not set(subnets) & set(attachment.subnets):
+                continue
+            where = attachment_address(vpc, tgw.name)
+            label, status = self.mark(where, f"TGW attachment\nto {tgw.name}")
+            found.append(Node(f"{here}/{where}", label, "transit_gateway_attachment", level, status))
+            self.marks[found[-1].id] = where
+        for endpoint in vpc.endpoints:
+            if endpoint.endpoint_type != "interface" or not set(subnets) & set(endpoint.subnets):
+                continue
+            where = address(vpc, "vpc_endpoint", endpoint.name)
+            label, status = self.mark(where, _labelled(f"Interface endpoint {endpoint.service}", endpoint.label,
+                                                       _unless(endpoint.name, endpoint.service)))
+            found.append(Node(f"{here}/{where}", label, "interface_endpoint", level, status))
+            self.marks[found[-1].id] = where
+        return found
 
     def cell(self, vpc: Vpc, here: str, subnets: list[Subnet]) -> tuple[Cluster, str]:
         """One box for all of a tier's subnets in one AZ: counts, CIDR span, route tables, NATs, groups."""
@@ -301,9 +363,12 @@ class _Builder:
             table_lines += [f"route table {name} ({used})", *routes]
         anchor = f"{here}/route_table"
         box.nodes.append(Node(anchor, "\n".join([*table_drift, *table_lines]), "route_table", level, table_status))
+        for name in sorted(tables):
+            self.tables[(vpc.name, name)].append(anchor)
         for nat in vpc.nat_gateways:
             if nat.subnet in names:
                 box.nodes.append(self.nat(vpc, nat, level))
+        box.nodes += self.link_marks(vpc, here, sorted(names), level)
         hosts = [i for i in vpc.instances if i.subnet in names]
         groups = [g.name for g in vpc.security_groups if names & {s.name for s in vpc.protected_subnets(g)}]
         groups += sorted({g for h in hosts for g in h.security_groups} - set(groups))
@@ -367,13 +432,14 @@ class _Builder:
             return [], ""
         lines, statuses = [], set()
         for route in table.routes:
-            line = f"{route.destination} to {route.gateway or route.target}"
+            line = route_line(route)
             where = f"{address(vpc, 'route_table', table.name)}/route/{route.destination}"
             if self.overlay.status(where):
                 self.shown.add(where)
                 statuses.add(self.overlay.status(where))
                 line = f"{self.overlay.marker(where)} {line}"
             lines.append(line)
+        lines += endpoint_routes(vpc, table)
         return lines, (statuses.pop() if len(statuses) == 1 else "changed") if statuses else ""
 
     def nat(self, vpc: Vpc, nat: NatGateway, level: int) -> Node:
@@ -420,6 +486,46 @@ class _Builder:
                               LEVEL["gateway"], status))
         return found
 
+ROUTE_WORDS = {"vpc_peering_connection": "peering", "transit_gateway": "TGW"}  # a route's target kind, said
+
+
+def route_line(route: Route) -> str:
+    """A route as the route table icon lists it: `0.0.0.0/0 to igw`, `10.1.0.0/16 to peering app-shared`.
+
+    >>> route_line(Route("10.0.0.0/8", "transit_gateway", "hub"))
+    '10.0.0.0/8 to TGW hub'
+    """
+    kind = ROUTE_WORDS.get(route.target, "")
+    return f"{route.destination} to {kind + ' ' if kind else ''}{route.gateway or route.target}"
+
+
+ENDPOINT_ROUTE = "prefix list"  # the words of a gateway endpoint's route, which AWS adds (drawing it is not a route)
+
+
+def endpoint_routes(vpc: Vpc, table: RouteTable) -> list[str]:
+    """The routes AWS adds to a table for the gateway endpoints that name it: `s3 prefix list to endpoint s3`."""
+    return [f"{e.service} {ENDPOINT_ROUTE} to endpoint {e.name}" for e in vpc.endpoints
+            if e.endpoint_type == "gateway" and table.name in e.route_tables]
+
+
+def _linked(topology: Topology, vpc: str) -> bool:
+    """Whether a peering or transit gateway joins VPC `vpc` to another VPC of the topology."""
+    return any(vpc in p.vpcs and len(p.vpcs) == 2 for p in topology.peering_connections) or \
+        any(t.attachment(vpc) is not None and len(t.attachments) > 1 for t in topology.transit_gateways)
+
+
+def _to_box(edge: Edge, tops: dict[str, str]) -> Edge:
+    """A rule edge from or to another VPC (its id is the VPC's address) as an edge from or to a node in that VPC's
+    box that Graphviz clips at the box's border."""
+    found = edge
+    for end in ("source", "target"):
+        ident = getattr(edge, end)
+        if ident.startswith("vpc/") and ident.count("/") == 1 and ident[4:] in tops:
+            box = "tail_box" if end == "source" else "head_box"
+            found = replace(found, **{end: tops[ident[4:]], box: ident})
+    return found
+
+
 def _span(subnets: list[Subnet]) -> str:
     blocks = sorted((ipaddress.ip_network(s.cidr) for s in subnets), key=lambda n: (n.network_address, n.prefixlen))
     return str(blocks[0]) if len(blocks) == 1 else f"{blocks[0]} ... {blocks[-1]}"
@@ -438,6 +544,11 @@ def _labelled(main: str, label: str, name: str) -> str:
     """`main`, then the user's label and the resource name on the lines below, when they add something."""
     extra = " ".join(part for part in (label, name) if part)
     return f"{main}\n{extra}" if extra else main
+
+
+def _unless(name: str, said: str) -> str:
+    """`name`, or "" when the label already says it."""
+    return "" if name == said else name
 
 
 def _all_nodes(cluster: Cluster) -> list[Node]:

@@ -59,7 +59,13 @@ RESOURCE_SHAPES: dict[str, str] = {
     "instances": "instance", "ec2": "instance", "internet_alt1": "internet", "internet_alt2": "internet",
     "internet": "internet", "globe": "internet", "user": "admin", "users": "admin", "client": "admin",
     "office_building": "cidr", "corporate_data_center": "cidr", "traditional_server": "cidr",
+    # the links between VPCs and to AWS services
+    "peering": "peering", "transit_gateway": "transit_gateway", "transit_gateway_attachment": "tgw_attachment",
+    "endpoints": "endpoint", "endpoint": "endpoint", "elastic_network_interface": "interface_endpoint",
+    "vpc_privatelink": "interface_endpoint", "vpc_virtual_private_cloud_vpc": "external",
 }
+_ENDPOINT_ROUTE = re.compile(r"\S+ prefix list to endpoint \S+")  # a gateway endpoint's route, which AWS adds
+_ROUTE_KINDS = {"peering": "vpc_peering_connection", "tgw": "transit_gateway", "transit gateway": "transit_gateway"}
 PUBLIC_COLOURS = ("#7aa116", "#248814", "#f2f6e8", "#e9f3e6")  # the public subnet group's stroke, font and fill
 PRIVATE_COLOURS = ("#00a4a6", "#147eba", "#e6f6f7")
 
@@ -226,7 +232,10 @@ class _Reader:
         self.cells = cells(chosen) if chosen is not None else []
         self.by_id = {c.id: c for c in self.cells}
         for cell in self.cells:
-            cell.kind = "edge" if cell.edge else _kind(cell)
+            cell.kind = "edge" if cell.edge else "external" if cell.data.get("external") == "true" else _kind(cell)
+        for cell in self.cells:  # what an external VPC's box (or its account's, region's) holds is not built
+            if not cell.edge and self._in_external(cell):
+                cell.kind = "external"
         for cell in self.cells:
             cell.box = self._absolute(cell)
         self.marked_out = {c.id for c in self.cells if c.lines[:1] and c.lines[0].startswith("UNMANAGED")}
@@ -235,6 +244,14 @@ class _Reader:
         self.group_of: dict[str, tuple[str, str]] = {}  # security group cell id -> (vpc name, group name)
         self.vpc_of: dict[str, str] = {}  # vpc cell id -> vpc name
         self.group_builders: dict[tuple[str, str], SecurityGroupBuilder] = {}
+
+    def _in_external(self, cell: Cell) -> bool:
+        parent, depth = self.by_id.get(cell.parent), 0
+        while parent is not None and depth < 50:
+            if parent.kind == "external":
+                return True
+            parent, depth = self.by_id.get(parent.parent), depth + 1
+        return False
 
     def _absolute(self, cell: Cell, depth: int = 0) -> Box:
         parent = self.by_id.get(cell.parent)
@@ -292,6 +309,7 @@ class _Reader:
                                          "DrawingError"))
         for cell in vpcs:
             self.vpc(builder, cell, region or "us-east-1")
+        self.links(builder)
         self.edges(builder)
         if self.problems:
             raise InvalidTopology(self.source, self.problems)
@@ -348,6 +366,7 @@ class _Reader:
         self.subnets(vpc, cell, region)
         self.gateways(vpc, cell)
         self.route_tables(vpc, cell)
+        self.endpoints(vpc, cell)
         self.network_acls(vpc, cell)
         self.groups(vpc, cell)
         self.instances(vpc, cell)
@@ -480,6 +499,7 @@ class _Reader:
                 labels[name] = cell.data["Name"]
         self.to_gateway: dict[str, RouteTableBuilder] = {}  # tables sending 0.0.0.0/0 to the internet gateway
         for name, drawn in tables.items():
+            drawn = [(c, tuple(r for r in routes if not _ENDPOINT_ROUTE.fullmatch(r))) for c, routes in drawn]
             first_cell, routes = drawn[0]
             for cell, other in drawn[1:]:
                 if other != routes:
@@ -493,6 +513,103 @@ class _Reader:
             if subnet in used or (tier != "public" and self.shapes.get(subnet) != "public_subnet"):
                 continue
             self._public_convention(vpc, subnet)
+
+    def endpoints(self, vpc: VpcBuilder, vpc_cell: Cell) -> None:
+        """Gateway endpoints (on the VPC, lines to the route tables they route from) and interface endpoints (a
+        network interface in each of their subnets)."""
+        interfaces: dict[str, list[Cell]] = defaultdict(list)
+        for cell in self.mine(vpc_cell, "endpoint", "interface_endpoint"):
+            title = "Interface endpoint" if cell.kind == "interface_endpoint" else "Gateway endpoint"
+            head = next((line for line in cell.lines if line.startswith(title)), "")
+            service = cell.data.get("service") or head.removeprefix(title).strip()
+            if not service:
+                self.problem(cell, f"an endpoint that names no service; label it like `{title} s3`")
+                continue
+            rest = [line for line in cell.lines if line != head and not line.startswith(_MARKS)]
+            words = " ".join(rest).split()
+            name = cell.data.get("name") or (_name(words[-1]) if words else "") or _name(service.replace(".", "-"))
+            kind = cell.data.get("endpoint_type") or ("interface" if cell.kind == "interface_endpoint" else "gateway")
+            if kind == "interface":
+                interfaces[name].append(cell)
+                continue
+            tables = [t for t in cell.data.get("route_tables", "").split(",") if t]
+            if not tables:  # the lines from it to route table icons
+                for edge in self.of("edge"):
+                    other = self.by_id.get(edge.target if edge.source == cell.id else edge.source) \
+                        if cell.id in (edge.source, edge.target) else None
+                    if other is not None and other.kind == "route_table" and other.lines:
+                        tables.append(other.lines[0].removeprefix("route table").strip().split(" (")[0])
+            vpc.gateway_endpoint(name, service, route_tables=list(dict.fromkeys(tables)),
+                                 policy=cell.data.get("policy", ""), label=cell.data.get("Name", ""))
+        for name, drawn in interfaces.items():
+            first = drawn[0]
+            head = next((line for line in first.lines if line.startswith("Interface endpoint")), "")
+            service = first.data.get("service") or head.removeprefix("Interface endpoint").strip()
+            subnets = [self.subnet_of[holder.id][1] for c in drawn
+                       if (holder := self.inside(c, "public_subnet", "private_subnet", "subnet")) is not None
+                       and holder.id in self.subnet_of]
+            groups = [g for g in first.data.get("security_groups", "").split(",") if g]
+            vpc.interface_endpoint(name, service, subnets=list(dict.fromkeys(subnets)), security_groups=groups,
+                                   private_dns=first.data.get("private_dns", "true" if not first.data else "") ==
+                                   "true", policy=first.data.get("policy", ""), label=first.data.get("Name", ""))
+
+    def links(self, builder: TopologyBuilder) -> None:
+        """Peerings (their icon's lines to the two VPCs' boxes) and transit gateways (their attachments' icons in
+        the subnets, joined to the gateway by a line or naming it)."""
+        from .builder import external_vpc
+
+        for cell in self.of("peering"):
+            head = next((line for line in cell.lines if line.startswith("VPC peering")), "")
+            name = cell.data.get("name") or _name(head.removeprefix("VPC peering").strip())
+            if not name:
+                self.problem(cell, "a peering connection without a name; label it like `VPC peering app-shared`")
+                continue
+            joined = [self.by_id[e.target if e.source == cell.id else e.source] for e in self.of("edge")
+                      if cell.id in (e.source, e.target) and (e.target if e.source == cell.id else e.source)
+                      in self.by_id]
+            vpcs = [self.vpc_of[c.id] for c in joined if c.id in self.vpc_of]
+            outside = cell.data.get("external") or next((c.id for c in joined if c.kind == "external"), "")
+            box = self.by_id.get(outside)
+            requester = cell.data.get("requester") or (vpcs[0] if vpcs else "")
+            accepter = cell.data.get("accepter", "") if "requester" in cell.data else \
+                next((v for v in vpcs if v != requester), "")
+            if box is not None and box.data.get("vpc_id") and box.data.get("cidr"):
+                found = box.data
+                builder.peering(name, requester=requester, external=external_vpc(
+                    found["vpc_id"], found["cidr"], account=found.get("account", ""), region=found.get("region", "")),
+                    label=cell.data.get("Name", ""))
+            elif requester and accepter:
+                builder.peering(name, requester=requester, accepter=accepter, label=cell.data.get("Name", ""))
+            else:
+                self.problem(cell, "a peering connection that joins no two VPCs; draw a line from it to each VPC box")
+        tgws: dict[str, Cell] = {}
+        for cell in self.of("transit_gateway"):
+            head = next((line for line in cell.lines if line.startswith("Transit Gateway")), "")
+            name = cell.data.get("name") or _name(head.removeprefix("Transit Gateway").strip())
+            if name:
+                tgws[name] = cell
+            else:
+                self.problem(cell, "a transit gateway without a name; label it like `Transit Gateway hub`")
+        attached: dict[str, dict[str, list[str]]] = {name: defaultdict(list) for name in tgws}
+        by_cell = {c.id: n for n, c in tgws.items()}
+        for cell in self.of("tgw_attachment"):
+            tgw = cell.data.get("transit_gateway") or next(
+                (by_cell[e.source if e.target == cell.id else e.target] for e in self.of("edge")
+                 if cell.id in (e.source, e.target) and {e.source, e.target} & by_cell.keys()), "")
+            if not tgw:
+                said = " ".join(cell.lines).split()
+                tgw = said[-1] if said and said[-1] in tgws else ""
+            holder = self.inside(cell, "public_subnet", "private_subnet", "subnet")
+            if tgw not in attached or holder is None or holder.id not in self.subnet_of:
+                self.problem(cell, "a transit gateway attachment in no subnet or of no transit gateway drawn; put it "
+                                   "in its subnet and join it to the transit gateway")
+                continue
+            vpc_name, subnet = self.subnet_of[holder.id]
+            attached[tgw][vpc_name].append(subnet)
+        for name, cell in tgws.items():
+            made = builder.transit_gateway(name, label=cell.data.get("Name", ""))
+            for vpc_name, subnets in attached[name].items():
+                made.attach(vpc_name, subnets=subnets)
 
     def _served(self, cell: Cell) -> list[Cell]:
         """The subnets a route table icon serves: the one it sits in, and those a line joins it to."""
@@ -516,6 +633,13 @@ class _Reader:
         target = parts[1].strip()
         if target == "local":
             return  # the local route is implicit
+        kind, _, named = target.rpartition(" ")
+        if kind.lower() in _ROUTE_KINDS and named:
+            if _ROUTE_KINDS[kind.lower()] == "transit_gateway":
+                table.route(destination, transit_gateway=named)
+            else:
+                table.route(destination, vpc_peering_connection=named)
+            return
         if target in (self.igw, "internet_gateway") or (target.lower() in ("igw", "internet gateway") and self.igw):
             table.route(destination, internet_gateway=self.igw or target)
             if destination == ANYWHERE_CIDR:

@@ -174,3 +174,33 @@ def test_a_failure_with_no_element_is_a_note_in_its_words():
     overlay = grade_overlay(result)
     assert overlay.changed == {} and overlay.title == "Graded 1/2"
     assert overlay.notes == ("FAIL: 외부망: 전체 대역 8080 포트 오픈\nPublic SG: tcp/8080 from anywhere",)
+
+
+def test_drift_on_the_links_between_vpcs_is_drawn_where_each_link_is(example_file):
+    """Several VPCs: a missing peering, a changed gateway endpoint, a missing route to the peering, a missing
+    transit gateway attachment: each marked on its icon (the attachment on each of its subnets' icons)."""
+    from vpcdraw.topology import load
+
+    shared = load(example_file("shared-services"))
+    peering, endpoint = "vpc/app/vpc_peering_connection/app-shared", "vpc/app/vpc_endpoint/s3"
+    route = "vpc/shared/route_table/private/route/10.1.0.0/16"
+    found = Drift(missing=[DriftItem("vpc_peering_connection", peering, "peering app-shared"),
+                           DriftItem("route", route, "route 10.1.0.0/16")],
+                  changed=[DriftItem("vpc_endpoint", endpoint, "endpoint s3", "route_tables", ("private",), ())])
+    dot, svg = draw(shared, drift_overlay(found))
+    icons = boxes(svg, "node")
+    missing, changed = DRIFT_LOOK["missing"][0].lower(), DRIFT_LOOK["changed"][0].lower()
+    assert icons[peering].stroke == missing and "MISSING" in icons[peering].texts
+    assert icons[endpoint].stroke == changed and any("route_tables should be" in t for t in icons[endpoint].texts)
+    table = icons["vpc/shared/subnet/private-a/route_table"]
+    assert any(t.startswith("MISSING 10.1.0.0/16 to peering app-shared") for t in table.texts)
+    assert "drift/elsewhere" not in dot  # every item sits on its icon
+
+    hub = load(example_file("hub"))
+    attachment = "vpc/web/transit_gateway_attachment/hub"
+    dot, svg = draw(hub, drift_overlay(Drift(missing=[DriftItem("transit_gateway_vpc_attachment", attachment,
+                                                                 "attachment of web to hub")])))
+    icons = boxes(svg, "node")
+    marked = [n for n, box in icons.items() if box.stroke == missing and n != "legend"]
+    assert sorted(marked) == [f"vpc/web/subnet/private-{z}/{attachment}" for z in "ac"]
+    assert "drift/elsewhere" not in dot
