@@ -10,10 +10,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from vpcdraw.topology.address import address
-from vpcdraw.topology.model import Peer, Rule, SecurityGroup, Topology, Vpc
+from vpcdraw.topology.address import address, transit_gateway_address
+from vpcdraw.topology.model import (
+    Peer,
+    Rule,
+    SecurityGroup,
+    Topology,
+    TransitGateway,
+    Vpc,
+    VpcEndpoint,
+    VpcPeeringConnection,
+)
 from vpcdraw.topology.roles import single_address
 
 MIN_LIKENESS = 0.25  # a group named its own way must share at least this much of its rules to be matched
@@ -52,16 +61,23 @@ def align(desired: Topology, live: Topology, pairs: Mapping[str, str] | None = N
     taken for somebody else's).
     """
     pinned = set(pinned)
-    pairs = dict(pairs or zip((v.name for v in desired.vpcs), (v.name for v in live.vpcs), strict=False))
+    pairs = dict(pairs or _vpc_pairs(desired, live))
     notes: list[str] = []
     my_ip: str | None = None
-    live_vpcs, desired_vpcs = [], []
+    desired_vpcs = []
+    renamed_vpcs: dict[str, Vpc] = {}  # live name -> renamed
+    vpc_map = {live_name: drawn for drawn, live_name in pairs.items()}
+    links = _link_maps(desired, live, vpc_map, pinned)
+    all_maps: dict[str, _Maps] = {}
     for want in desired.vpcs:
         have = next((v for v in live.vpcs if v.name == pairs.get(want.name)), None)
         if have is None:
             desired_vpcs.append(want)
             continue
         maps = _Maps()
+        all_maps[have.name] = maps
+        for kind, names in links.items():
+            maps.get(kind).update(names)
         for kind, items in (*_kinds(have).items(), ("internet_gateway", (have.internet_gateway,))):
             drawn = {getattr(i, "name", "") for i in (*_kinds(want).get(kind, ()),
                                                        *((want.internet_gateway,) if kind == "internet_gateway"
@@ -76,11 +92,86 @@ def align(desired: Topology, live: Topology, pairs: Mapping[str, str] | None = N
         my_ip = my_ip or seen
         kept, said = _main_table_stands_in(want, renamed)
         notes += said
-        live_vpcs.append(renamed)
+        renamed_vpcs[have.name] = renamed
         desired_vpcs.append(kept)
-    others = [v for v in live.vpcs if v.name not in pairs.values()]
-    return Aligned(dataclasses.replace(live, name=desired.name, vpcs=(*live_vpcs, *others)),
+    vpcs = tuple(renamed_vpcs.get(v.name, v) for v in live.vpcs)  # in the live order: callers zip the two
+    peerings, gateways = _rename_links(live, vpc_map, links, all_maps)
+    return Aligned(dataclasses.replace(live, name=desired.name, vpcs=vpcs, peering_connections=peerings,
+                                       transit_gateways=gateways),
                    dataclasses.replace(desired, vpcs=tuple(desired_vpcs)), tuple(notes), my_ip)
+
+
+def _link_maps(desired: Topology, live: Topology, vpc_map: Mapping[str, str], pinned: set[str]
+               ) -> dict[str, dict[str, str]]:
+    """Live link name -> drawn name: a peering is the VPCs it joins, a transit gateway the VPCs it attaches;
+    what carries our address tag keeps its name; a lone one on each side is the same one; the rest step aside."""
+    def peer_key(p: VpcPeeringConnection, mapped: Mapping[str, str]) -> object:
+        other = mapped.get(p.accepter, p.accepter) if p.accepter else (p.external.vpc_id if p.external else "")
+        return frozenset((mapped.get(p.requester, p.requester), other))
+
+    def gateway_key(g: TransitGateway, mapped: Mapping[str, str]) -> object:
+        return frozenset(mapped.get(a.vpc, a.vpc) for a in g.attachments)
+
+    found: dict[str, dict[str, str]] = {}
+    kinds: tuple[tuple[str, tuple[Any, ...], tuple[Any, ...], Callable[[Any, Mapping[str, str]], object],
+                       Callable[[Any], str]], ...] = (
+        ("vpc_peering_connection", desired.peering_connections, live.peering_connections, peer_key,
+         lambda p: address(p.requester, "vpc_peering_connection", p.name)),
+        ("transit_gateway", desired.transit_gateways, live.transit_gateways, gateway_key,
+         lambda g: transit_gateway_address(g.name)))
+    for kind, want, have, key, where in kinds:
+        names: dict[str, str] = {}
+        drawn = {i.name for i in want}
+        for item in have:
+            if item.name in drawn and where(item) in pinned:
+                names[item.name] = item.name
+        waiting: dict[object, list[str]] = {}
+        for item in want:
+            if item.name not in names.values():
+                waiting.setdefault(key(item, {}), []).append(item.name)
+        for item in have:
+            choices = waiting.get(key(item, vpc_map), [])
+            if item.name not in names and choices:
+                names[item.name] = choices.pop(0)
+        open_live = [i.name for i in have if i.name not in names]
+        open_drawn = [i.name for i in want if i.name not in names.values()]
+        if len(open_live) == 1 and len(open_drawn) == 1:
+            names[open_live[0]] = open_drawn[0]
+        taken = drawn | set(names.values())
+        for item in have:
+            if item.name not in names:
+                new, n = item.name, 2
+                while new in taken:
+                    new, n = f"{item.name}-unmatched{'' if n == 2 else n - 1}", n + 1
+                names[item.name] = new
+                taken.add(new)
+        found[kind] = names
+    return found
+
+
+def _rename_links(live: Topology, vpc_map: Mapping[str, str], links: Mapping[str, Mapping[str, str]],
+                  maps: Mapping[str, _Maps]) -> tuple[tuple[VpcPeeringConnection, ...], tuple[TransitGateway, ...]]:
+    def vpc(name: str) -> str:
+        return vpc_map.get(name, name)
+
+    peerings = tuple(dataclasses.replace(
+        p, name=links["vpc_peering_connection"].get(p.name, p.name), requester=vpc(p.requester),
+        accepter=vpc(p.accepter) if p.accepter else "") for p in live.peering_connections)
+    gateways = tuple(dataclasses.replace(
+        g, name=links["transit_gateway"].get(g.name, g.name), attachments=tuple(dataclasses.replace(
+            a, vpc=vpc(a.vpc), subnets=tuple(maps[a.vpc].name("subnet", s) if a.vpc in maps else s
+                                             for s in a.subnets)) for a in g.attachments))
+        for g in live.transit_gateways)
+    return peerings, gateways
+
+
+def _vpc_pairs(desired: Topology, live: Topology) -> dict[str, str]:
+    """Drawn VPC name -> live one: the same name first (a read named them as the drawing does), then in order."""
+    live_names = [v.name for v in live.vpcs]
+    pairs = {v.name: v.name for v in desired.vpcs if v.name in live_names}
+    rest = [n for n in live_names if n not in pairs.values()]
+    pairs.update(zip((v.name for v in desired.vpcs if v.name not in pairs), rest, strict=False))
+    return pairs
 
 
 def _pair(want: Iterable[Named], have: Iterable[Named], key: Callable[[Named], object],
@@ -132,6 +223,14 @@ def _match(want: Vpc, have: Vpc, maps: _Maps) -> None:
     _pair(want.network_acls, [dataclasses.replace(a, subnets=tuple(sorted(subnets.get(s, s) for s in a.subnets)))
                               for a in have.network_acls],
           lambda a: tuple(sorted(a.subnets)), lambda a: a.name, acls, set(acls.values()))
+    endpoints = maps.get("vpc_endpoint")
+    wanted_endpoints = {e.name for e in want.endpoints}
+    endpoints.update({e.name: e.name for e in have.endpoints if e.name in wanted_endpoints})
+
+    def service(e: VpcEndpoint) -> object:
+        return e.service, e.endpoint_type
+
+    _pair(want.endpoints, have.endpoints, service, lambda e: e.name, endpoints, set(endpoints.values()))
 
 
 def _shape(rule: Rule, direction: str) -> tuple[object, ...]:
@@ -178,7 +277,8 @@ def _pair_tables(want: Vpc, have: Vpc, maps: _Maps) -> None:
 
 def _kinds(vpc: Vpc) -> dict[str, tuple[object, ...]]:
     return {"subnet": vpc.subnets, "nat_gateway": vpc.nat_gateways, "route_table": vpc.route_tables,
-            "security_group": vpc.security_groups, "network_acl": vpc.network_acls, "instance": vpc.instances}
+            "security_group": vpc.security_groups, "network_acl": vpc.network_acls, "instance": vpc.instances,
+            "vpc_endpoint": vpc.endpoints}
 
 
 def _rename(vpc: Vpc, want: Vpc, maps: _Maps) -> Vpc:
@@ -225,6 +325,11 @@ def _rename(vpc: Vpc, want: Vpc, maps: _Maps) -> Vpc:
         network_acls=tuple(dataclasses.replace(a, name=maps.name("network_acl", a.name),
                                                subnets=tuple(subnet.get(s, s) for s in a.subnets))
                            for a in vpc.network_acls),
+        endpoints=tuple(dataclasses.replace(
+            e, name=maps.name("vpc_endpoint", e.name), route_tables=tuple(sorted(
+                maps.name("route_table", t) for t in e.route_tables)),
+            subnets=tuple(subnet.get(s, s) for s in e.subnets),
+            security_groups=tuple(sorted(group.get(g, g) for g in e.security_groups))) for e in vpc.endpoints),
         instances=tuple(dataclasses.replace(
             i, name=maps.name("instance", i.name), subnet=subnet.get(i.subnet, i.subnet),
             security_groups=tuple(sorted(group.get(g, g) for g in i.security_groups))) for i in vpc.instances))

@@ -28,6 +28,7 @@ from .align import align
 from .aws import AwsError, Ec2
 from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tags_of
 from .translate import Reading
+from .translate_links import normal_policy
 
 NOT_DRIFT = {"name"}  # Name tags: students name things their own way
 # A group found by its rules may carry any name; descriptions are free text.
@@ -151,7 +152,8 @@ def diff(desired: Topology, reading: Reading) -> Drift:
     have_list = resources(aligned.live)
     ids = {new.address: reading.ids.get(old.address, "") for old, new in zip(before, have_list, strict=True)}
     have = {r.address: r for r in have_list}
-    drift = Drift(not_checked=list(reading.not_checked), notes=list(aligned.notes), left_out=list(reading.warnings))
+    drift = Drift(not_checked=list(reading.not_checked), notes=[*aligned.notes, *reading.external],
+                  left_out=list(reading.warnings))
     for resource in want.values():
         if resource.kind in reading.not_checked or (resource.kind == "security_group_rule"
                                                     and "security_group" in reading.not_checked):
@@ -168,6 +170,8 @@ def diff(desired: Topology, reading: Reading) -> Drift:
             if key in NOT_DRIFT | NOT_DRIFT_BY_KIND.get(resource.kind, set()) or _unknown(key, value,
                                                                                           current[key]):
                 continue
+            if key == "policy" and resource.kind == "vpc_endpoint":
+                value = normal_policy(value)  # the same policy written another way is no drift
             if value != getattr(live.spec, key):  # tuples of addresses are sorted when made
                 drift.changed.append(DriftItem(resource.kind, resource.address, describe(resource), key,
                                                wanted[key], current[key], spec=resource.spec))

@@ -23,6 +23,7 @@ from vpcdraw.topology.specs import (
     InternetGatewaySpec,
     SecurityGroupRuleSpec,
     SecurityGroupSpec,
+    TransitGatewaySpec,
 )
 
 from .align import align
@@ -98,6 +99,10 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
         if any(e.get("Attachment", {}).get("InstanceId") for e in found["interfaces"]) and not found["instances"]:
             live.not_checked.add("instance")  # seen through interfaces only: no type or image to plan with
         _place(live, topology, wanted, reading, model)
+    # Transit gateways are in no VPC: the read of our VPCs sees every one in the region (ours by our tag); with
+    # no VPC of ours left, ask for ours by our tag.
+    our_hubs = [] if found_vpcs else describe("transit_gateway", "DescribeTransitGateways", "TransitGateways",
+                                              Filters=tag_filter)
     used = {a.get("AllocationId") for n in nats for a in n.get("NatGatewayAddresses", [])}
     # The Elastic IP a NAT of ours uses first, so that a copy made twice does not stand in for it.
     for item in sorted(elastic_ips, key=lambda e: (e["AllocationId"] not in used, e["AllocationId"])):
@@ -119,6 +124,18 @@ def read(ec2: Ec2, topology: str, desired: list[Resource], vpcs: dict[str, str] 
         vpc = next((chosen.get(v) for v in attached if chosen.get(v)), None)
         live.add(Resource(tags[ADDRESS_TAG], InternetGatewaySpec(vpc, tags.get("Name", ""))),
                  gateway["InternetGatewayId"], owned=True, owner=topology)
+    for hub in our_hubs:
+        tags = tags_of(hub)
+        where = tags.get(ADDRESS_TAG, "")
+        # moto ignores unknown filters: our tag is checked here too; gone ones are not there.
+        if hub["TransitGatewayId"] in live.ids.values() or tags.get(TOPOLOGY_TAG) != topology \
+                or not where.startswith("transit_gateway/") or hub.get("State") in ("deleting", "deleted"):
+            continue
+        if where in live.ids:
+            live.duplicates.setdefault(where, [live.ids[where]]).append(hub["TransitGatewayId"])
+            continue
+        live.add(Resource(where, TransitGatewaySpec(tags.get("Name", ""))), hub["TransitGatewayId"], owned=True,
+                 owner=topology)
     return live
 
 

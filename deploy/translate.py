@@ -28,8 +28,19 @@ from vpcdraw.topology.validate.problem import valid_name
 from .aws import AwsError, Ec2
 from .describe import describe_inside, tolerant
 from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tags_of
+from .translate_links import (
+    Links,
+    Names,
+    add_links,
+    endpoint_interface,
+    endpoint_type,
+    find_links,
+    live_endpoints,
+    normal_policy,
+    short_service,
+)
+from .translate_links import ascii_name as _ascii
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _AWS_TEXT = re.compile(r"[A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*")
 TARGETS = {"igw-": "an internet gateway", "vgw-": "a VPN gateway", "pcx-": "a VPC peering connection",
            "tgw-": "a transit gateway", "eigw-": "an egress-only internet gateway", "eni-": "a network interface",
@@ -50,6 +61,7 @@ class Reading:
     warnings: tuple[str, ...] = ()  # what the model cannot hold, left out
     not_checked: tuple[str, ...] = ()  # kinds these credentials may not describe
     group_names: Mapping[str, str] = field(default_factory=dict)  # group address -> its GroupName, as AWS has it
+    external: tuple[str, ...] = ()  # the peer VPCs outside the VPCs read, in words: drawn as external, not missing
 
     def owner(self, where: str) -> str | None:
         """The vpcdraw:topology tag of the resource at `where`, if it carries one."""
@@ -106,14 +118,30 @@ def translate(region: str, vpcs: list[dict[str, Any]], found: Mapping[str, list[
     ids = ", ".join(v["VpcId"] for v in vpcs)
     builder = TopologyBuilder(topology_name, region=region, description=f"imported from {ids}")
     out = _Out(topology_name)
-    out.warnings += [f"these credentials may not describe {kind}s; they are left out" for kind in sorted(not_checked)]
-    vpc_names = _Names()
-    for vpc in sorted(vpcs, key=lambda v: v["VpcId"]):
-        _Vpc(region, vpc, found, rules, out, my_ip_address, vpc_names, (names or {}).get(vpc["VpcId"])).run(builder)
+    inferred = {"transit_gateway", "transit_gateway_vpc_attachment"}
+    out.warnings += [f"these credentials may not describe {kind}s; they are left out"
+                     for kind in sorted(not_checked - inferred)]
+    denied = sorted(not_checked & inferred)
+    if denied:
+        calls = {"transit_gateway": "ec2:DescribeTransitGateways",
+                 "transit_gateway_vpc_attachment": "ec2:DescribeTransitGatewayVpcAttachments"}
+        out.warnings.append(f"these credentials may not call {' or '.join(calls[k] for k in denied)} (not in "
+                            "AmazonVPCReadOnlyAccess): transit gateways are seen only through the routes to them")
+    vpc_names = Names()
+    account = str(vpcs[0].get("OwnerId", ""))
+    readers = [_Vpc(region, vpc, found, rules, out, my_ip_address, vpc_names, (names or {}).get(vpc["VpcId"]))
+               for vpc in sorted(vpcs, key=lambda v: v["VpcId"])]
+    by_id = {r.vpc_id: r.name for r in readers}
+    links = find_links(region, account, topology_name if first.get(TOPOLOGY_TAG) else "", by_id, found,
+                       not_checked, out)
+    for reader in readers:
+        reader.run(builder, links)
+    add_links(builder, links, by_id, {r.vpc_id: r.subnet_names for r in readers}, region, account, out)
     topology = builder.build()
     _rule_ids(topology, out)
+    externals = tuple(n for n in out.notes if "drawn as an external VPC" in n)
     return Reading(topology, out.ids, out.tags, tuple(out.notes), tuple(dict.fromkeys(out.warnings)),
-                   tuple(sorted(not_checked)), out.group_names)
+                   tuple(sorted(not_checked)), out.group_names, externals)
 
 
 @dataclass
@@ -143,47 +171,20 @@ def _rule_ids(topology: Topology, out: _Out) -> None:
             out.ids[resource.address] = f"{out.ids[spec.route_table]}|{spec.destination}"
 
 
-def _ascii(text: str) -> str:
-    """A Name tag as an address-safe name, when it is ASCII and says something ('' for '외부망 A' or 'A')."""
-    if not text.isascii():
-        return ""
-    name = _UNSAFE.sub("-", text).strip("-._")[:64]
-    return name if len(name) >= 2 and valid_name(name) else ""
-
-
 def _letter(region: str, zone: str) -> str:
     return zone[len(region):] if zone.startswith(region) and len(zone) == len(region) + 1 else zone
-
-
-class _Names:
-    """Unique names per kind: the first asked for keeps it, later ones get -2, -3."""
-
-    def __init__(self) -> None:
-        self.used: dict[str, set[str]] = {}
-
-    def reserve(self, kind: str, name: str) -> None:
-        self.used.setdefault(kind, set()).add(name)
-
-    def __call__(self, kind: str, *choices: str) -> str:
-        base = next(c for c in choices if c)
-        taken = self.used.setdefault(kind, set())
-        name, n = base, 2
-        while name in taken:
-            name, n = f"{base}-{n}", n + 1
-        taken.add(name)
-        return name
 
 
 class _Vpc:
     """One VPC's translation, kind by kind, each resolving AWS ids to the names given so far."""
 
     def __init__(self, region: str, vpc: dict[str, Any], found: Mapping[str, list[dict[str, Any]]],
-                 rules: list[dict[str, Any]], out: _Out, my_ip_address: str | None, vpc_names: _Names,
+                 rules: list[dict[str, Any]], out: _Out, my_ip_address: str | None, vpc_names: Names,
                  name: str | None) -> None:
         self.region, self.vpc, self.out, self.my_ip = region, vpc, out, my_ip_address
         self.vpc_id = vpc["VpcId"]
         self.owner = tags_of(vpc).get(TOPOLOGY_TAG)
-        inside = ("subnets", "nat", "tables", "groups", "acls", "interfaces")
+        inside = ("subnets", "nat", "tables", "groups", "acls", "interfaces", "endpoints")
         self.found = {k: [i for i in found.get(k, []) if i.get("VpcId") == self.vpc_id] for k in inside}
         self.found["gateways"] = [g for g in found.get("gateways", [])
                                   if any(a.get("VpcId") == self.vpc_id for a in g.get("Attachments", []))]
@@ -199,7 +200,14 @@ class _Vpc:
         if label in (self.name, f"{out.topology}-{self.name}"):
             label = ""
         self.label = label
-        self.names = _Names()
+        self.names = Names()
+        self.found["endpoints"] = live_endpoints(self.found["endpoints"])
+        self.endpoint_interfaces = {i for e in self.found["endpoints"] for i in e.get("NetworkInterfaceIds", [])}
+        gateway_endpoints = [e for e in self.found["endpoints"] if endpoint_type(e) == "gateway"]
+        self.gateway_endpoints = {e["VpcEndpointId"] for e in gateway_endpoints}
+        self.endpoint_tables = {t for e in gateway_endpoints for t in e.get("RouteTableIds", [])}
+        self.table_names: dict[str, str] = {}
+        self.links = Links()
         self.claimed: set[tuple[str, str]] = set()
         self.subnet_names: dict[str, str] = {}
         self.group_names: dict[str, str] = {}
@@ -242,13 +250,14 @@ class _Vpc:
             return owned
         return self.names(kind, owned, *others)
 
-    def run(self, topology: TopologyBuilder) -> None:
+    def run(self, topology: TopologyBuilder, links: Links) -> None:
+        self.links = links
         vpc = topology.vpc(self.name, self.vpc["CidrBlock"], label=self.label)
         self.out.record(vpc_address(self.name), self.vpc_id, self.vpc)
         self.ipv6(f"VPC {self.name} ({self.vpc_id})", self.vpc)
         for kind, items in (("subnet", "subnets"), ("internet_gateway", "gateways"), ("nat_gateway", "nat"),
                             ("route_table", "tables"), ("security_group", "groups"), ("network_acl", "acls"),
-                            ("instance", "instances")):
+                            ("instance", "instances"), ("vpc_endpoint", "endpoints")):
             for item in self.found[items]:
                 owned = self.owned_name(item, kind)
                 if owned:
@@ -263,6 +272,7 @@ class _Vpc:
         self.groups(vpc, users)
         self.network_acls(vpc)
         self.instances(vpc)
+        self.endpoints(vpc)
 
     # --- gateways and subnets ---
 
@@ -380,7 +390,7 @@ class _Vpc:
             routes = self.routes(table, gateways, nats)
             subnets = [a["SubnetId"] for a in table.get("Associations", []) if a.get("SubnetId") in self.subnet_names]
             if table is main:
-                if not routes:
+                if not routes and table["RouteTableId"] not in self.endpoint_tables:
                     continue  # the main table with only the local route is what a subnet without a table uses
                 subnets += [i for i in self.subnet_names if i not in explicit]
                 self.out.notes.append(f"the main route table {table['RouteTableId']} has routes of its own; it is "
@@ -394,11 +404,16 @@ class _Vpc:
                                    label=self.label_of(table, name))
             here = self.where("route_table", name)
             self.out.record(here, table["RouteTableId"], table)
+            self.table_names[table["RouteTableId"]] = name
             for destination, kind, gateway in routes:
                 if kind == "internet_gateway":
                     made.route(destination, internet_gateway=gateway)
-                else:
+                elif kind == "nat_gateway":
                     made.route(destination, nat_gateway=gateway)
+                elif kind == "vpc_peering_connection":
+                    made.route(destination, vpc_peering_connection=gateway)
+                else:
+                    made.route(destination, transit_gateway=gateway)
             for association in table.get("Associations", []):
                 if association.get("SubnetId") in self.subnet_names:
                     self.out.record(f"{here}/association/{self.subnet_names[association['SubnetId']]}",
@@ -406,11 +421,21 @@ class _Vpc:
 
     def routes(self, table: dict[str, Any], gateways: dict[str, str],
                nats: dict[str, str]) -> list[tuple[str, str, str]]:
-        """The routes the model holds (to the internet gateway or a NAT); the others are warned about, in words."""
+        """The routes the model holds (to the internet gateway, a NAT, a peering or a transit gateway); a gateway
+        endpoint's prefix-list routes are the endpoint's; the others are warned about, in words."""
         found = []
         for route in table.get("Routes", []):
             gateway, nat = route.get("GatewayId", ""), route.get("NatGatewayId", "")
             if gateway == "local":
+                continue
+            if route.get("DestinationPrefixListId") and gateway in self.gateway_endpoints:
+                continue  # AWS adds it for the endpoint, to each of the endpoint's route tables
+            pcx, tgw = route.get("VpcPeeringConnectionId", ""), route.get("TransitGatewayId", "")
+            if route.get("DestinationCidrBlock") and pcx in self.links.peering_names:
+                found.append((route["DestinationCidrBlock"], "vpc_peering_connection", self.links.peering_names[pcx]))
+                continue
+            if route.get("DestinationCidrBlock") and tgw in self.links.gateways:
+                found.append((route["DestinationCidrBlock"], "transit_gateway", self.links.gateways[tgw]))
                 continue
             destination = route.get("DestinationCidrBlock", "")
             if destination and gateway in gateways:
@@ -558,6 +583,7 @@ class _Vpc:
         from_interfaces = not self.found["instances"]
         if from_interfaces:  # no DescribeInstances (AmazonVPCReadOnlyAccess): what their interfaces show
             seen = [_instance_of(e) for e in self.found["interfaces"] if e.get("Attachment", {}).get("InstanceId")
+                    and not endpoint_interface(e, self.endpoint_interfaces)
                     and e.get("SubnetId") in self.subnet_names and e.get("Attachment", {}).get("DeviceIndex", 0) == 0]
             if seen:
                 self.out.warnings.append("instances are seen through their network interfaces (no "
@@ -582,6 +608,32 @@ class _Vpc:
                          instance_type=item.get("InstanceType") or "", image=item.get("ImageId") or "",
                          public_ip=bool(item.get("PublicIpAddress")), label=self.label_of(item, name))
             self.out.record(self.where("instance", name), item["InstanceId"], item)
+
+    def endpoints(self, vpc: VpcBuilder) -> None:
+        """VPC endpoints: a gateway one with the route tables AWS routes its prefix list in, an interface one with
+        the subnets of its network interfaces and its groups."""
+        order = list(self.subnet_names.values())
+        for item in sorted(self.found["endpoints"], key=lambda e: e["VpcEndpointId"]):
+            kind, service = endpoint_type(item), short_service(self.region, str(item.get("ServiceName", "")))
+            if kind not in ("gateway", "interface"):
+                self.out.warnings.append(f"VPC endpoint {item['VpcEndpointId']} of {service} is a {kind} endpoint, "
+                                         "which vpcdraw does not model; left out")
+                continue
+            name = self.give("vpc_endpoint", item, _ascii(service.replace(".", "-")) or "endpoint")
+            policy = normal_policy(item.get("PolicyDocument"))
+            if kind == "gateway":
+                tables = sorted(self.table_names[t] for t in item.get("RouteTableIds", []) if t in self.table_names)
+                vpc.gateway_endpoint(name, service, route_tables=tables, policy=policy,
+                                     label=self.label_of(item, name))
+            else:
+                subnets = sorted((self.subnet_names[s] for s in item.get("SubnetIds", []) if s in self.subnet_names),
+                                 key=order.index)
+                groups = sorted(self.group_names[g["GroupId"]] for g in item.get("Groups", [])
+                                if g["GroupId"] in self.group_names)
+                vpc.interface_endpoint(name, service, subnets=subnets, security_groups=groups,
+                                       private_dns=bool(item.get("PrivateDnsEnabled")), policy=policy,
+                                       label=self.label_of(item, name))
+            self.out.record(self.where("vpc_endpoint", name), item["VpcEndpointId"], item)
 
 
 def _to_gateway(table: dict[str, Any] | None, gateways: dict[str, str]) -> bool:

@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
-from .model import ANYWHERE_CIDR, DEFAULT_IMAGE, Peer, Rule, SecurityGroup, Topology, Vpc
+from .model import (
+    ANYWHERE_CIDR,
+    DEFAULT_IMAGE,
+    Peer,
+    Rule,
+    SecurityGroup,
+    Topology,
+    TransitGateway,
+    Vpc,
+    VpcEndpoint,
+    VpcPeeringConnection,
+)
 
 
 def to_python(topology: Topology, header: str = "") -> str:
     """Python source that builds `topology` with the builder API; loading it gives back an equal value."""
+    external = ", external_vpc" if any(p.external for p in topology.peering_connections) else ""
     lines = [f'"""{header or "A topology written by vpcdraw."}"""', "",
-             "from vpcdraw import TopologyBuilder, anywhere, cidr, my_ip, sg, subnet", "",
+             f"from vpcdraw import TopologyBuilder, anywhere, cidr{external}, my_ip, sg, subnet", "",
              f"t = TopologyBuilder({topology.name!r}, region={topology.region!r}"
              + (f", description={topology.description!r}" if topology.description else "") + ")"]
     for vpc in topology.vpcs:
         lines += ["", *_vpc(vpc)]
+    links = [_peering(p) for p in topology.peering_connections] + [_gateway(g) for g in topology.transit_gateways]
+    if links:
+        lines += ["", *links]
     lines += ["", "topology = t.build()", ""]
     return "\n".join(lines)
 
@@ -59,7 +74,35 @@ def _vpc(vpc: Vpc) -> list[str]:
         named = _args(i.name, subnet=i.subnet, security_groups=list(i.security_groups), role=i.role,
                       instance_type=instance_type, image=image, public_ip=i.public_ip, label=i.label)
         out.append(f"vpc.instance({named})")
+    out += [_endpoint(e) for e in vpc.endpoints]
     return out
+
+
+def _endpoint(endpoint: VpcEndpoint) -> str:
+    if endpoint.endpoint_type == "gateway":
+        named = _args(endpoint.name, endpoint.service, route_tables=list(endpoint.route_tables),
+                      policy=endpoint.policy, label=endpoint.label)
+        return f"vpc.gateway_endpoint({named})"
+    named = _args(endpoint.name, endpoint.service, subnets=list(endpoint.subnets),
+                  security_groups=list(endpoint.security_groups), private_dns=endpoint.private_dns,
+                  policy=endpoint.policy, label=endpoint.label)
+    return f"vpc.interface_endpoint({named})"
+
+
+def _peering(peering: VpcPeeringConnection) -> str:
+    named = _args(peering.name, requester=peering.requester, accepter=peering.accepter)
+    other = peering.external
+    if other is not None:
+        where = _args(other.vpc_id, other.cidr, account=other.account, region=other.region)
+        named += f", external=external_vpc({where})"
+    return f"t.peering({named}{f', label={peering.label!r}' if peering.label else ''})"
+
+
+def _gateway(gateway: TransitGateway) -> str:
+    line = f"t.transit_gateway({_args(gateway.name, label=gateway.label)})"
+    for attachment in gateway.attachments:
+        line += f".attach({attachment.vpc!r}, subnets={list(attachment.subnets)!r})"
+    return line
 
 
 def _group(group: SecurityGroup) -> list[str]:
