@@ -8,6 +8,7 @@ what was done and what was not.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -69,13 +70,17 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
     removing = [a for a in plan.actions if a.op in ("delete", "replace")]
     adding = [a for a in plan.actions if a.op in ("create", "update", "replace")]
     gone = {a.address: plan.current[a.address] for a in removing}  # as the plan saw them
+    releasing, letting_go, adding = _releases(adding, {a.address for a in removing if a.op == "delete"}, want)
+    planned = {a.address: a for a in plan.actions if a.op == "update"}  # as the plan has them, for `done`
     phases: list[tuple[str, list[Action], dict[str, Resource]]] = [
-        ("adopt", adopting, want), ("delete", removing, gone), ("create", adding, want)]
+        ("adopt", adopting, want), ("release", releasing, letting_go), ("delete", removing, gone),
+        ("create", adding, want)]
 
     def finished(phase: str, group: list[Action]) -> None:
         for action in group:
-            if phase == "delete" and action.op == "replace":
-                continue  # counted once, when created again
+            if (phase == "delete" and action.op == "replace") or phase == "release":
+                continue  # counted once, when created again, or when the rest of the update is done
+            action = planned.get(action.address, action) if action.op == "update" else action
             outcome.done.append(action)
             if progress:
                 progress(action, ctx.ids.get(action.address, ""), len(outcome.done), total)
@@ -94,6 +99,37 @@ def apply(ec2: Ec2, plan: Plan, parallelism: int = DEFAULT_PARALLELISM, progress
             raise ApplyFailed(f"{group[0].op} {group[0].kind} {group[0].address} failed: {error}",
                               outcome.done, not_done)
     return outcome
+
+
+def _releases(adding: list[Action], deleted: set[str], want: dict[str, Resource]
+              ) -> tuple[list[Action], dict[str, Resource], list[Action]]:
+    """Split off the part of each update that lets go of something the plan deletes, to run before the deletes.
+
+    AWS refuses to delete a subnet a transit gateway attachment or an interface endpoint uses, or a route table
+    or group an endpoint uses; deletes run before updates, so the attachment first lets go of the subnet
+    (`release` phase), the subnet is deleted, and then the rest of the update is done. Returns the releases,
+    the specs they move to, and `adding` with those updates starting from there.
+    """
+    releases: list[Action] = []
+    interim: dict[str, Resource] = {}
+    rest: list[Action] = []
+    for action in adding:
+        before = action.before
+        if action.op != "update" or before is None or not set(before.references()) & deleted:
+            rest.append(action)
+            continue
+        fields = tuple(k for k in type(before).REFERENCES if k in action.changed
+                       and isinstance(getattr(before, k), tuple) and set(getattr(before, k)) & deleted)
+        if not fields:
+            rest.append(action)
+            continue
+        middle = dataclasses.replace(before, **{k: tuple(x for x in getattr(before, k) if x not in deleted)
+                                                for k in fields})
+        releases.append(dataclasses.replace(action, reason=f"lets go of what is deleted ({', '.join(fields)})",
+                                            after=middle, changed=fields))
+        interim[action.address] = dataclasses.replace(want[action.address], spec=middle)
+        rest.append(dataclasses.replace(action, before=middle))
+    return releases, interim, rest
 
 
 def _schedule(actions: list[Action], phase: str, specs: dict[str, Resource]

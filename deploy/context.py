@@ -19,7 +19,7 @@ from vpcdraw.topology.errors import VpcdrawError
 from vpcdraw.topology.graph import Resource
 
 from .aws import AwsError, Ec2
-from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification
+from .tags import ADDRESS_TAG, TOPOLOGY_TAG, tag_specification, tags_of
 
 SETTLE_S = 20.0  # eventual consistency: AWS documents seconds
 DEPENDENCY_WAIT_S = 120.0  # a deleted instance or NAT lets go of its subnet and groups within minutes
@@ -118,14 +118,40 @@ class Context:
         """The TagSpecifications of a new resource of TagSpecifications type `tag_type`: it is ours from birth."""
         return tag_specification(tag_type, self.topology, resource.address, resource.spec.label)
 
-    def find(self, operation: str, key: str, id_key: str, address: str) -> Callable[[], str | None]:
-        """A look-up by our tags, for creates that take no ClientToken."""
+    def find(self, operation: str, key: str, id_key: str, address: str,
+             alive: Callable[[dict[str, Any]], bool] = lambda item: True) -> Callable[[], str | None]:
+        """A look-up by our tags, for creates that take no ClientToken; `alive` leaves out what is being deleted.
+
+        The tags are checked here too: some Describe calls ignore tag filters (moto's of peering connections
+        and transit gateway attachments), and the first item of everything is not ours.
+        """
         def look() -> str | None:
             items = self.ec2.paginate(operation, key, Filters=[
                 {"Name": f"tag:{TOPOLOGY_TAG}", "Values": [self.topology]},
                 {"Name": f"tag:{ADDRESS_TAG}", "Values": [address]}])
-            return str(items[0][id_key]) if items else None
+            mine = [i for i in items if alive(i) and tags_of(i).get(TOPOLOGY_TAG) == self.topology
+                    and tags_of(i).get(ADDRESS_TAG) == address]
+            return str(mine[0][id_key]) if mine else None
         return look
+
+    def until(self, look: Callable[[], str], what: str, wanted: tuple[str, ...], budget: float,
+              failed: tuple[str, ...] = ()) -> str | None:
+        """Poll `look` (which returns the current state) until it is one of `wanted`, saying every NOTICE_S that it
+        still waits: for what has no botocore waiter (transit gateways, endpoints). None once it is, else the
+        last state (one of `failed`, or `budget` seconds passed)."""
+        started = time.monotonic()
+        told = started
+        while True:
+            state = look()
+            if state in wanted:
+                return None
+            now = time.monotonic()
+            if state in failed or now - started >= budget:
+                return state
+            if now - told >= NOTICE_S:
+                told = now
+                self.notice(f"still waiting for {what} to be {wanted[0]} ({now - started:.0f} s so far, {state})")
+            time.sleep(self.poll)
 
 
 def settled(call: Callable[[], Any], codes: tuple[str, ...] = ()) -> Any:

@@ -474,6 +474,16 @@ def values(spec: Spec) -> str:
         return f"attached to {short(spec.vpc)}" if spec.vpc else "detached"
     if isinstance(spec, specs.SecurityGroupSpec):
         return spec.description
+    if isinstance(spec, specs.VpcPeeringConnectionSpec):
+        where = "".join(f" in {w}" for w in (spec.peer_owner_id, spec.peer_region) if w)
+        accepted = "requested and accepted" if spec.peer_vpc.startswith(specs.ADDRESS_ROOTS) else (
+            "requested; its owner accepts it")
+        return f"{short(spec.vpc)} to {short(spec.peer_vpc)}{where}, {accepted}"
+    if isinstance(spec, specs.TransitGatewayVpcAttachmentSpec):
+        return f"{short(spec.vpc)} through {', '.join(short(s) for s in spec.subnets)}"
+    if isinstance(spec, specs.VpcEndpointSpec):
+        parts = spec.route_tables if spec.endpoint_type == "Gateway" else spec.subnets
+        return f"{spec.service_name} {spec.endpoint_type.lower()} for {', '.join(short(p) for p in parts)}"
     return ""
 
 

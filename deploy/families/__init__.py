@@ -14,23 +14,29 @@ from vpcdraw.topology.specs import Spec
 from ..aws import AwsError
 from ..context import Context
 from .base import Family, Read
+from .endpoint import VpcEndpoints
 from .instance import Instances
 from .internet_gateway import InternetGateways
 from .nat_gateway import ElasticIps, NatGateways
 from .network_acl import NetworkAcls
+from .peering import VpcPeeringConnections
 from .route_table import Routes, RouteTableAssociations, RouteTables
 from .security_group import DefaultSecurityGroups, SecurityGroupRules, SecurityGroups, authorize
 from .subnet import Subnets
+from .transit_gateway import TransitGateways, TransitGatewayVpcAttachments
 from .vpc import Vpcs
 
 __all__ = ["FAMILIES", "TAGGABLE", "Family", "Read", "adopt", "authorize", "create", "delete", "family", "update"]
 
 FAMILIES: dict[str, Family[Any]] = {f.SPEC.KIND: f for f in (
     Vpcs(), Subnets(), InternetGateways(), RouteTables(), Routes(), RouteTableAssociations(), SecurityGroups(),
-    SecurityGroupRules(), DefaultSecurityGroups(), NetworkAcls(), NatGateways(), ElasticIps(), Instances())}
+    SecurityGroupRules(), DefaultSecurityGroups(), NetworkAcls(), NatGateways(), ElasticIps(), Instances(),
+    VpcPeeringConnections(), TransitGateways(), TransitGatewayVpcAttachments(), VpcEndpoints())}
 # What vpcdraw can tag, and so own and adopt, in containment order: what holds a resource is decided first.
+# A transit gateway is in no VPC, and comes before the attachments it holds.
 TAGGABLE = ("vpc", "subnet", "internet_gateway", "route_table", "security_group", "network_acl", "nat_gateway",
-            "instance", "elastic_ip")
+            "instance", "elastic_ip", "transit_gateway", "transit_gateway_vpc_attachment", "vpc_peering_connection",
+            "vpc_endpoint")
 
 
 def family(kind: str) -> Family[Any]:

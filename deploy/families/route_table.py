@@ -65,6 +65,13 @@ class RouteTableAssociations(Family[RouteTableAssociationSpec]):
 
 
 def _target(ctx: Context, target: str) -> dict[str, str]:
+    """The CreateRoute/ReplaceRoute parameter of a route's target: an address of ours, or a peering's pcx- id."""
+    if target.startswith("pcx-"):  # a peering outside the topology
+        return {"VpcPeeringConnectionId": target}
+    if "/vpc_peering_connection/" in target:
+        return {"VpcPeeringConnectionId": ctx.id(target)}
+    if target.startswith(("transit_gateway/", "tgw-")):
+        return {"TransitGatewayId": ctx.id(target) if target.startswith("transit_gateway/") else target}
     if "/nat_gateway/" in target:
         return {"NatGatewayId": ctx.id(target)}
     return {"GatewayId": ctx.id(target)}
