@@ -89,6 +89,9 @@ SMALL_ICONS = ("route_table", "public_subnet", "private_subnet", "transit_gatewa
 SMALL_ICON_PT = 44
 BESIDE_ICONS = ("peering", "transit_gateway")  # hubs of lines: the text beside the icon, where no line runs
 BESIDE_PT = 72
+# Copies of each invisible line of a fan (Layout.fans): dot counts a crossing of one with another line as many
+# times as there are copies of both, so the fan's order outweighs what other lines into the boxes would gain.
+FAN_COPIES = 8
 ICON_PT = 96  # a marked icon drawn over its text, about as large as the others
 
 
@@ -125,7 +128,7 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
         for node in layout.top:
             _node(node, fontname)
         if layout.root:
-            _aws_cloud(layout.root, fontname, points)
+            _aws_cloud(layout.root, fontname, points, {f[0]: len(f) - 1 for f in layout.fans})
         for node in layout.bottom:
             _node(node, fontname)
         _points(points.get("", []))
@@ -141,6 +144,10 @@ def to_dot(layout: Layout, font: str | None = None) -> str:
         for column in layout.columns:
             for upper, lower in itertools.pairwise(column):
                 diagram.dot.edge(upper, lower, style="invis", weight="10")
+        for fan in layout.fans:
+            for port, lower in enumerate(fan[1:]):
+                for copy in range(FAN_COPIES):  # one edge to keep the fan just above, the others weigh nothing
+                    diagram.dot.edge(f"{fan[0]}:p{port}", lower, style="invis", weight="0" if copy else "1")
         for row in layout.rows:
             diagram.dot.body.append("\t{rank=same; " + " ".join(_quote(n) for n in row) + "}\n")
         return with_comment(str(diagram.dot.source))
@@ -153,11 +160,15 @@ def _icon_class(kind: str) -> Any:
     return getattr(importlib.import_module(module), name)
 
 
-def _node(node: Node, fontname: str) -> None:
+def _node(node: Node, fontname: str, ports: int = 0) -> None:
     from diagrams import Node as Plain
 
     if node.icon == "placeholder":
         Plain("", nodeid=node.id, style="invis", width="1.4", height="1.4")
+    elif node.icon == "anchor":  # invisible, with a port for each of its fan's lines, left to right
+        cells = "".join(f'<TD PORT="p{i}" WIDTH="2" HEIGHT="2"></TD>' for i in range(max(ports, 1)))
+        Plain(f'<<TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>{cells}</TR></TABLE>>', nodeid=node.id,
+              shape="plaintext", style="invis", width="0", height="0", fixedsize="false")
     elif node.icon == "note":
         pen, fill, style, _ = DRIFT_LOOK[node.status or "unmanaged"]
         Plain(node.label, nodeid=node.id, shape="note", style=f"filled,{style}", color=pen, fillcolor=fill,
@@ -213,7 +224,8 @@ def _icon_over_text(node: Node, size: int, fontname: str) -> None:
           fontname=fontname, fontsize="11" if size == SMALL_ICON_PT else "12")
 
 
-def _cluster(cluster: Cluster, fontname: str, points: dict[str, list[tuple[str, str]]]) -> None:
+def _cluster(cluster: Cluster, fontname: str, points: dict[str, list[tuple[str, str]]],
+             ports: dict[str, int]) -> None:
     from diagrams import Cluster as Box
 
     pen, fill, style = CLUSTER_LOOK[cluster.style]
@@ -233,13 +245,14 @@ def _cluster(cluster: Cluster, fontname: str, points: dict[str, list[tuple[str, 
     }
     with Box(cluster.id, graph_attr=attrs):
         for node in cluster.nodes:
-            _node(node, fontname)
+            _node(node, fontname, ports.get(node.id, 0))
         _points(points.get(cluster.id, []))
         for child in cluster.clusters:
-            _cluster(child, fontname, points)
+            _cluster(child, fontname, points, ports)
 
 
-def _aws_cloud(regions: list[Cluster], fontname: str, points: dict[str, list[tuple[str, str]]]) -> None:
+def _aws_cloud(regions: list[Cluster], fontname: str, points: dict[str, list[tuple[str, str]]],
+               ports: dict[str, int]) -> None:
     """AWS's "AWS Cloud" group around the regions; the internet, other networks and the admin stay outside it.
     It is the drawing's alone (no resource has it), so the Layout does not have it."""
     from diagrams import Cluster as Box
@@ -249,7 +262,7 @@ def _aws_cloud(regions: list[Cluster], fontname: str, points: dict[str, list[tup
              "penwidth": "2", "fontname": fontname, "fontsize": "14", "margin": "16"}
     with Box(AWS_CLOUD, graph_attr=attrs):
         for cluster in regions:
-            _cluster(cluster, fontname, points)
+            _cluster(cluster, fontname, points, ports)
 
 
 def _edge_label(lines: tuple[str, ...]) -> str:
@@ -374,11 +387,15 @@ def _bundle(diagram: Any, here: str, bundle: Bundle, levels: dict[str, int], fon
 def _legend(layout: Layout, fontname: str) -> None:
     from diagrams import Node as Plain
 
+    # each section under its own heading, and only when it has entries: a drawing with links and no rule edges
+    # has no "Security group rules" over its links
     rows = []
-    for kind in EDGE_LOOK:
-        if any(e.style == kind for e in layout.edges):
-            color, style, words = EDGE_LOOK[kind]
-            rows.append(f'<TR><TD>{_swatch(color, style, _pen_width(kind))}</TD><TD ALIGN="LEFT">{words}</TD></TR>')
+    ruled = [kind for kind in EDGE_LOOK if any(e.style == kind for e in layout.edges)]
+    if ruled:
+        rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Security group rules</B></TD></TR>')
+    for kind in ruled:
+        color, style, words = EDGE_LOOK[kind]
+        rows.append(f'<TR><TD>{_swatch(color, style, _pen_width(kind))}</TD><TD ALIGN="LEFT">{words}</TD></TR>')
     linked = [kind for kind in LINK_LOOK if any(link.style == kind for link in layout.links)]
     if linked:
         rows.append('<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Links</B></TD></TR>')
@@ -398,8 +415,7 @@ def _legend(layout: Layout, fontname: str) -> None:
         rows.append(f'<TR><TD BORDER="2" COLOR="{pen}" BGCOLOR="{fill}"{_html_style(style)}> </TD>'
                     f'<TD ALIGN="LEFT">{html.escape(words)}</TD></TR>')
     table = '<TABLE BORDER="1" COLOR="#AEB6BE" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">'
-    head = '<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Security group rules</B></TD></TR>'
-    Plain(f"<{table}{head}{''.join(rows)}</TABLE>>", nodeid="legend", shape="plaintext", fixedsize="false",
+    Plain(f"<{table}{''.join(rows)}</TABLE>>", nodeid="legend", shape="plaintext", fixedsize="false",
           fontname=fontname, width="0", height="0")
 
 

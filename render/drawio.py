@@ -26,7 +26,8 @@ AWS_CLOUD = "aws_cloud"  # the AWS Cloud group around the region: the one contai
 CLOUD_PAD = 24.0  # room between the AWS Cloud group and the region, in points
 CLOUD_TOP = 36.0  # room above the region for the AWS Cloud group's label
 MARGIN = 40.0  # room around the whole drawing
-UNDRAWN = ("placeholder", "public_subnet", "private_subnet")  # layout helpers with no draw.io cell of their own
+# layout helpers with no draw.io cell of their own
+UNDRAWN = ("placeholder", "anchor", "public_subnet", "private_subnet")
 
 
 @dataclass(frozen=True)

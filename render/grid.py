@@ -61,7 +61,8 @@ def _per_row(cluster: Cluster, count: int) -> int:
 
 def _items(cluster: Cluster) -> list[tuple[str, Node | Cluster]]:
     drawn = [c for c in cluster.clusters if c.style != "placeholder"]
-    nodes = [n for n in cluster.nodes if not (cluster.style == "vpc" and n.icon == "internet_gateway")]
+    nodes = [n for n in cluster.nodes if not (cluster.style == "vpc" and n.icon == "internet_gateway")
+             and n.icon != "anchor"]
     return [(n.id, n) for n in nodes] + [(c.id, c) for c in drawn]
 
 

@@ -90,6 +90,8 @@ class Layout:
     changed_meaning: str = ""  # the legend's words for a changed box or icon ("" : drift's CHANGED)
     # lines that are no rule: peerings, transit gateway attachments, gateway endpoints to their route tables
     links: list[Edge] = field(default_factory=list)
+    # an invisible node, then the nodes below it to hold left to right in that order (a VPC's AZ columns' tops)
+    fans: list[list[str]] = field(default_factory=list)
 
     def nodes(self) -> list[Node]:
         """Every node, in drawing order."""
@@ -176,6 +178,10 @@ def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None
     across = math.ceil(math.sqrt(len(builder.ends)))
     for upper, lower in zip(builder.ends, builder.ends[across:], strict=False):
         builder.columns.append([upper[1], lower[0]])
+    if len(builder.ends) > 1:  # the first row's VPCs left to right in their order, as a VPC's AZs (see `fans`)
+        fan = Node(f"{region.id}/columns", "", "anchor", LEVEL["outside"])
+        region.nodes.append(fan)
+        builder.fans.append([fan.id, *(top for top, _bottom in builder.ends[:across])])
     found = links(topology, builder, region, across)
     if overlay is not None:
         home = region.clusters[0].nodes if region.clusters else region.nodes
@@ -183,7 +189,7 @@ def layout(topology: Topology, my_ip: str | None = None, overlay: Overlay | None
     lines = builder.lines
     edges = [_to_box(e, builder.tops) for e in lines.edges()]
     return Layout(title, lines.top(), [region, *found.boxes], lines.bottom(), edges, builder.rows,
-                  builder.columns, overlay.changed_meaning if overlay else "", found.edges)
+                  builder.columns, overlay.changed_meaning if overlay else "", found.edges, builder.fans)
 
 
 class _Builder:
@@ -204,6 +210,7 @@ class _Builder:
         self.alias: dict[str, str] = {}  # a grouped subnet's or host's node id -> its tier-and-AZ box's node
         self.rows: list[list[str]] = []
         self.columns: list[list[str]] = []
+        self.fans: list[list[str]] = []  # a VPC's fan node, then its AZ columns' first nodes in AZ order
         self.ends: list[tuple[str, str]] = []  # each VPC's top and bottom node, to stack VPCs in a grid
         self.shown: set[str] = set()  # marked addresses that a box, icon or edge of the drawing shows
         self.lines = RuleEdges(my_ip, overlay, self.alias, self.shown)
@@ -275,10 +282,21 @@ class _Builder:
         for zone in zones:  # each row's first box under the one above, in every AZ's column
             self.columns.append([chunk[0][0] for tier in tiers for chunk in chunks[(zone, tier)]])
         if zones:
-            first = self.columns[-len(zones)]
-            self.ends.append((box.nodes[0].id if box.nodes else first[0], first[-1]))
-            self.tops[vpc.name] = box.nodes[0].id if box.nodes else first[0]
-            self.spans[vpc.name] = (self.ends[-1][0], self.columns[-1][-1])  # the last AZ column's bottom
+            # The AZ columns left to right in AZ order. dot (2.43) lays a box's boxes out in reverse declaration
+            # order unless edges say otherwise (a VPC of one row has none), and its crossing reduction turns a
+            # VPC's AZs around to shorten lines from other VPCs into them (seen with two and three VPCs). An
+            # invisible node of the VPC's own, outside its AZs, fans out to each column's top from ports left to
+            # right (see `fans`), so the other order crosses those lines; a VPC without an internet gateway or
+            # endpoint gets its lines from outside at that node too (`tops`, `ends`, `spans`), not in an AZ.
+            heads = [column[0] for column in self.columns[-len(zones):]]
+            if len(zones) > 1:
+                fan = Node(f"{here}/columns", "", "anchor", LEVEL["gateway"])
+                box.nodes.append(fan)
+                self.fans.append([fan.id, *heads])
+            top = box.nodes[0].id if box.nodes else heads[0]
+            self.ends.append((top, self.columns[-len(zones)][-1]))
+            self.tops[vpc.name] = top
+            self.spans[vpc.name] = (top, self.columns[-1][-1])  # the last AZ column's bottom
         return box
 
     def subnet(self, vpc: Vpc, subnet: Subnet) -> tuple[Cluster, str]:

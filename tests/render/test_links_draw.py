@@ -264,3 +264,24 @@ def test_a_hand_drawn_peering_that_joins_nothing_is_one_sentence(
         read(ET.tostring(document), "hand.drawio")
     (problem,) = [p for p in raised.value.problems if PEERING in p.address]
     assert "joins no two VPCs" in problem.message
+
+
+def test_every_vpc_s_availability_zones_read_left_to_right_in_az_order(drawn: dict[str, Drawn]) -> None:
+    """dot turned the AZ columns of a VPC around (2c left of 2a) in a VPC of one row, or where lines from other
+    VPCs ran into one column; and the VPCs of the first row stay in their order too."""
+    for name in ("hub", "shared-services"):
+        picture = drawn[name]
+        zones: dict[str, list[tuple[float, str]]] = {}
+        for box, (left, _bottom, _right, _top) in picture.boxes.items():
+            vpc, _, zone = box.partition("/az/")
+            if zone and "/" not in zone:  # an AZ's box, not a subnet's within it
+                zones.setdefault(vpc, []).append((left, zone))
+        assert len(zones) == (3 if name == "hub" else 2)
+        for vpc, found in zones.items():
+            ordered = [zone for _left, zone in sorted(found)]
+            assert ordered == ["ap-northeast-2a", "ap-northeast-2c"], f"{name} {vpc}: {ordered}"
+            # side by side, not overlapping
+            assert picture.boxes[f"{vpc}/az/{ordered[0]}"][2] <= picture.boxes[f"{vpc}/az/{ordered[1]}"][0]
+    first_row = {"hub": ("vpc/web", "vpc/api"), "shared-services": ("vpc/shared", "vpc/app")}
+    for name, (left, right) in first_row.items():
+        assert drawn[name].boxes[left][2] <= drawn[name].boxes[right][0]
