@@ -157,6 +157,8 @@ class Links:
     gateway_items: dict[str, dict[str, Any]] = field(default_factory=dict)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     inferred: dict[str, list[str]] = field(default_factory=dict)  # tgw- id -> VPC ids routing to it (no Describe)
+    # (tgw- id, VPC id) -> the subnets of the VPC's transit-gateway network interfaces, when it routes to one only
+    inferred_subnets: dict[tuple[str, str], list[str]] = field(default_factory=dict)
 
 
 def find_links(region: str, account: str, topology: str, vpc_names: Mapping[str, str],
@@ -225,6 +227,7 @@ def _transit_gateways(topology: str, vpc_names: Mapping[str, str], found: Mappin
                     if table["VpcId"] not in routing:
                         routing.append(table["VpcId"])
         ids |= set(links.inferred)
+        _attachment_subnets(found, links)
     links.gateway_items = {i: items.get(i, {"TransitGatewayId": i}) for i in sorted(ids)}
     for item in links.gateway_items.values():
         owned = owned_name(item, topology, "transit_gateway")
@@ -239,6 +242,19 @@ def _transit_gateways(topology: str, vpc_names: Mapping[str, str], found: Mappin
             name = names("transit_gateway", owned, ascii_name(tags_of(item).get("Name", "")), "tgw")
         claimed.add(name)
         links.gateways[tgw] = name
+
+
+def _attachment_subnets(found: Mapping[str, list[dict[str, Any]]], links: Links) -> None:
+    """An attachment's subnets seen without the TransitGateway calls: AWS puts a network interface of type
+    `transit_gateway` in each subnet of an attachment (DescribeNetworkInterfaces, which AmazonVPCReadOnlyAccess
+    allows, says so by its InterfaceType). A VPC that routes to one transit gateway holds only its attachment's."""
+    for vpc_id in {v for routing in links.inferred.values() for v in routing}:
+        gateways = [tgw for tgw, routing in links.inferred.items() if vpc_id in routing]
+        subnets = sorted({e["SubnetId"] for e in found.get("interfaces", [])
+                          if e.get("VpcId") == vpc_id and e.get("InterfaceType") == "transit_gateway"
+                          and e.get("SubnetId")})
+        if len(gateways) == 1 and subnets:
+            links.inferred_subnets[(gateways[0], vpc_id)] = subnets
 
 
 def add_links(builder: TopologyBuilder, links: Links, vpc_names: Mapping[str, str],
@@ -281,11 +297,19 @@ def add_links(builder: TopologyBuilder, links: Links, vpc_names: Mapping[str, st
             out.record(attachment_address(vpc, name), attachment["TransitGatewayAttachmentId"], attachment)
         routing = links.inferred.get(tgw, [])
         if tgw in links.inferred:
+            unknown = []
             for vpc_id in sorted(routing, key=lambda v: vpc_names[v]):
-                made.attach(vpc_names[vpc_id], subnets=[])
+                mine = subnet_names.get(vpc_id, {})
+                order = list(mine.values())
+                seen = [mine[s] for s in links.inferred_subnets.get((tgw, vpc_id), []) if s in mine]
+                made.attach(vpc_names[vpc_id], subnets=sorted(seen, key=order.index))
+                if not seen:
+                    unknown.append(vpc_names[vpc_id])
             vpcs = ", ".join(sorted(vpc_names[v] for v in routing))
+            missing = (f"the subnets of the attachments of {', '.join(unknown)} are not known" if unknown else
+                       "its attachments' subnets are those of their network interfaces")
             out.warnings.append(
                 f"transit gateway {name} ({tgw}) is inferred from the routes of {vpcs} to it: these credentials may "
-                "not call ec2:DescribeTransitGatewayVpcAttachments, so its attachments' subnets are not known"
+                f"not call ec2:DescribeTransitGatewayVpcAttachments, so {missing}"
                 + ("" if "State" in item else ", nor are its name and state (no ec2:DescribeTransitGateways)")
                 + "; its route tables are not checked")

@@ -124,7 +124,11 @@ def _import(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"vpcdraw: warning: {problem}", file=sys.stderr)
     if any(p.severity == "error" for p in problems):
-        raise VpcdrawError("the imported topology does not pass check (above); please report this as a bug")
+        if not reading.not_checked:
+            raise VpcdrawError("the imported topology does not pass check (above); please report this as a bug")
+        print("vpcdraw: warning: the file does not pass check until what these credentials could not read is "
+              f"filled in ({', '.join(k.replace('_', ' ') + 's' for k in reading.not_checked)}); it is written as "
+              "far as it was seen", file=sys.stderr)
     header = f"Imported by `vpcdraw import` from {topology.description.removeprefix('imported from ')} in {region}."
     text = to_json(topology) if args.output and args.output.suffix == ".json" else to_python(topology, header)
     if args.output:

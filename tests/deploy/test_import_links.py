@@ -286,7 +286,8 @@ def test_without_the_transit_gateway_calls_the_gateway_is_inferred_from_routes(a
     assert all(a.subnets == () for a in gateway.attachments)
     assert reading.not_checked == ("transit_gateway", "transit_gateway_vpc_attachment")
     said = " ".join(reading.warnings)
-    assert "inferred from the routes" in said and "subnets are not known" in said
+    assert "inferred from the routes" in said
+    assert "the subnets of the attachments of" in said and "are not known" in said
     assert "ec2:DescribeTransitGateways" in said and "route tables are not checked" in said
     assert not [w for w in reading.warnings if "transit gateway" in w and "left out" in w]
     assert reading.ids[f"transit_gateway/{gateway.name}"] == tutorial.ids["tgw"]
@@ -313,3 +314,55 @@ def test_recorded_answers_translate_without_aws(imported):
     assert [r.gateway for t in reading.topology.vpcs[0].route_tables for r in t.routes] == [made.name]
     assert any("pcx-gone" in w for w in reading.warnings)
 
+
+
+def test_without_the_transit_gateway_calls_the_attachment_subnets_are_its_network_interfaces():
+    """AWS puts a network interface of type `transit_gateway` in each subnet of a VPC attachment
+    (https://docs.aws.amazon.com/vpc/latest/tgw/tgw-vpc-attachments.html; DescribeNetworkInterfaces' InterfaceType
+    `transit_gateway`), and AmazonVPCReadOnlyAccess may describe network interfaces. moto makes no such interface,
+    so the answers are recorded: the attachment's subnets come from them, and the import passes check."""
+    from vpcdraw.deploy.translate import translate
+    from vpcdraw.topology import validate
+
+    vpc = {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/16", "OwnerId": "123456789012", "Tags": []}
+    subnets = [{"SubnetId": f"subnet-{z}", "VpcId": "vpc-1", "CidrBlock": f"10.0.{i}.0/24",
+                "AvailabilityZone": f"ap-northeast-2{z}"} for i, z in enumerate("ac")]
+    table = {"RouteTableId": "rtb-1", "VpcId": "vpc-1", "Routes": [
+        {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local"},
+        {"DestinationCidrBlock": "10.0.0.0/8", "TransitGatewayId": "tgw-1"}],
+        "Associations": [{"SubnetId": s["SubnetId"], "RouteTableAssociationId": f"rtbassoc-{i}"}
+                         for i, s in enumerate(subnets)]}
+    interfaces = [{"NetworkInterfaceId": f"eni-{i}", "VpcId": "vpc-1", "SubnetId": s["SubnetId"],
+                   "InterfaceType": "transit_gateway", "Groups": [],
+                   "Description": "Network Interface for Transit Gateway Attachment tgw-attach-1"}
+                  for i, s in enumerate(subnets)]
+    reading = translate("ap-northeast-2", [vpc], {"subnets": subnets, "tables": [table], "interfaces": interfaces},
+                        [], {"transit_gateway", "transit_gateway_vpc_attachment"})
+    (gateway,) = reading.topology.transit_gateways
+    (attachment,) = gateway.attachments
+    assert attachment.subnets == ("private-a", "private-c")
+    assert any("subnets are those of their network interfaces" in w for w in reading.warnings)
+    assert reading.topology.vpcs[0].instances == ()  # the interfaces are the attachment's, not hosts
+    assert [p for p in validate(reading.topology) if p.severity == "error"] == []
+
+
+def test_import_without_the_transit_gateway_calls_writes_what_it_saw_and_says_what_is_missing(
+        account, tmp_path, capsys, monkeypatch):
+    """moto makes no `transit_gateway` network interfaces, so the attachments' subnets stay unknown: the file is
+    written, and the user is told why it does not pass check yet."""
+    endpoint, built = account
+    tutorial = built["transit_gateway"]
+    refused = {"DescribeTransitGateways": "UnauthorizedOperation",
+               "DescribeTransitGatewayVpcAttachments": "UnauthorizedOperation"}
+    proxy = FaultProxy(endpoint, Faults(refuse=refused))
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        target = tmp_path / "imported.py"
+        ids = [a for v in tutorial.vpcs.values() for a in ("--vpc-id", v)]
+        code, _, err = _cli(capsys, "import", *ids, "--region", tutorial.region, "-o", target)
+    finally:
+        proxy.close()
+    assert code == 0, err
+    assert "the file does not pass check until what these credentials could not read is filled in" in err
+    assert "please report this as a bug" not in err and "Traceback" not in err
+    assert len(load(target).transit_gateways) == 1
