@@ -54,7 +54,7 @@ def plan(ec2: Ec2, topology: Topology, my_ip: str | None, *, adopt: bool = False
     wanted = resources(filled)
     vpcs = _chosen_vpc(ec2, topology, vpc_id, adopt) if vpc_id else None
     live = read(ec2, topology.name, wanted, vpcs, model=filled)  # untagged look-alikes match by natural key
-    _refuse_unread(live, "plan and apply")
+    _refuse_unread(live, "plan and apply", {r.kind for r in wanted})
     made = make_plan(wanted, live, topology=topology.name, adopt=adopt)
     _report_duplicates(topology, live, made)
     if vpcs is None:
@@ -165,14 +165,23 @@ def _report_duplicates(topology: Topology, live: Live, made: Plan) -> None:
                                  "twice; this plan keeps one and deletes the others")
 
 
-def _refuse_unread(live: Live, who: str) -> None:
-    """What could not be read is not absent: refuse rather than create it twice or delete around it."""
-    if not live.not_checked:
+TRANSIT_KINDS = ("transit_gateway", "transit_gateway_vpc_attachment")
+
+
+def _refuse_unread(live: Live, who: str, wanted: set[str] | None = None) -> None:
+    """What could not be read is not absent: refuse rather than create it twice or delete around it.
+
+    Transit gateways and their attachments are refused only when the topology has them (`wanted`, the kinds
+    of its resources): many policies allow no TransitGateway call (AmazonVPCReadOnlyAccess is one), and a
+    topology without one has none of its own to find.
+    """
+    unread = {k for k in live.not_checked if wanted is None or k in wanted or k not in TRANSIT_KINDS}
+    if not unread:
         return
     from .describe import describe_calls
 
-    kinds = sorted(k.replace("_", " ") + "s" for k in live.not_checked)
-    calls = describe_calls(live.not_checked)
+    kinds = sorted(k.replace("_", " ") + "s" for k in unread)
+    calls = describe_calls(unread)
     raise VpcdrawError(f"{who} need to see every kind they manage, but these credentials may not read "
                        f"{', '.join(kinds)} ({', '.join(calls)} denied), so vpcdraw cannot tell what exists; "
                        "use credentials that allow those calls (diff reports what it could not check)")

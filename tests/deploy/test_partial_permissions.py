@@ -81,3 +81,17 @@ def test_destroy_refuses_when_the_elastic_ips_cannot_be_read(accounts, service):
     with pytest.raises(VpcdrawError, match=r"elastic ips \(ec2:DescribeAddresses denied\)"):
         destroy_plan(limited, service)
     assert len(accounts().paginate("DescribeAddresses", "Addresses")) == 1
+
+
+def test_transit_gateway_calls_denied_refuse_only_a_topology_that_has_one(accounts, service, example_file):
+    """Many policies allow no TransitGateway call (AmazonVPCReadOnlyAccess is one): a topology without a transit
+    gateway has none of its own to find, so plan goes on; one with a transit gateway cannot tell what exists."""
+    from vpcdraw.topology import load
+
+    admin = accounts()
+    made, _wanted, _live = plan(admin, service, MY_IP)
+    apply(admin, made, poll=0.01)
+    limited = accounts(["ec2:DescribeTransitGateways", "ec2:DescribeTransitGatewayVpcAttachments"])
+    assert plan(limited, service, MY_IP)[0].actions == []
+    with pytest.raises(VpcdrawError, match=r"may not read .*transit gateways .*ec2:DescribeTransitGateways"):
+        plan(limited, load(example_file("hub")), MY_IP)
