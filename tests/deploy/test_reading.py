@@ -35,5 +35,8 @@ def test_reading_makes_one_call_per_kind(connect, assignment):
     assert sorted(calls) == sorted([
         "DescribeVpcs", "DescribeAddresses", "DescribeSubnets", "DescribeInternetGateways", "DescribeNatGateways",
         "DescribeRouteTables", "DescribeSecurityGroups", "DescribeInstances", "DescribeInternetGateways",
-        "DescribeNetworkAcls", "DescribeNetworkInterfaces"])  # the groups' rules come with DescribeSecurityGroups;
+        "DescribeNetworkAcls", "DescribeNetworkInterfaces", "DescribeVpcPeeringConnections",
+        "DescribeVpcPeeringConnections", "DescribeTransitGatewayVpcAttachments", "DescribeTransitGateways",
+        "DescribeVpcEndpoints"])  # the groups' rules come with DescribeSecurityGroups; peerings as requester and
+    # as accepter (two filters that AWS ANDs);
     # the interfaces say which subnets each group protects, also where DescribeInstances is denied

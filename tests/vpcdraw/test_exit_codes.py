@@ -58,8 +58,8 @@ def test_a_mistyped_command_gets_did_you_mean(cli):
 
 def test_a_mistyped_choice_gets_did_you_mean(cli):
     assert _usage_error(cli("example", "asignment"))[-1] == (
-        "vpcdraw: error: argument name: invalid choice 'asignment' (choose from assignment, service); "
-        "did you mean 'assignment'?")
+        "vpcdraw: error: argument name: invalid choice 'asignment' (choose from assignment, hub, service, "
+        "shared-services); did you mean 'assignment'?")
 
 
 def test_options_are_never_taken_from_an_abbreviation(cli, example_file):
