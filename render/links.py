@@ -42,7 +42,11 @@ def links(topology: Topology, builder: _Builder, region: Cluster, across: int) -
         words = f"VPC peering {peering.name}" + (f"\n{peering.label}" if peering.label else "")
         label, status = builder.mark(here, words)
         region.nodes.append(Node(here, label, "peering", LEVEL["gateway"], status))
-        ends = [(builder.tops[v], vpc_address(v)) for v in peering.vpcs if v in builder.tops]
+        # The line ends at the VPC's box, from its invisible AZ-columns node when it has one: from the internet
+        # gateway (`tops`), it met the internet's line at the box's border, as if it ran on inside to the gateway.
+        fans = {fan[0] for fan in builder.fans}
+        ends = [(f"{vpc_address(v)}/columns" if f"{vpc_address(v)}/columns" in fans else builder.tops[v],
+                 vpc_address(v)) for v in peering.vpcs if v in builder.tops]
         if peering.external is not None:
             outside = _external(peering.external, topology.region, region, found)
             ends.append((outside.nodes[0].id, outside.id))

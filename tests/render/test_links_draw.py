@@ -285,3 +285,19 @@ def test_every_vpc_s_availability_zones_read_left_to_right_in_az_order(drawn: di
     first_row = {"hub": ("vpc/web", "vpc/api"), "shared-services": ("vpc/shared", "vpc/app")}
     for name, (left, right) in first_row.items():
         assert drawn[name].boxes[left][2] <= drawn[name].boxes[right][0]
+
+
+def test_a_peering_line_ends_at_its_vpc_s_border_not_inside_the_box(drawn: dict[str, Drawn]) -> None:
+    """The line to a VPC with an internet gateway ended where the internet's line enters the box, so it seemed to
+    run on inside to the gateway, across the VPC's title: each line ends on its box's border."""
+    ss = drawn["shared-services"]
+    for _, _node, edge in ss.from_node(PEERING):
+        left, bottom, right, top = ss.boxes[edge["lhead"].removeprefix("cluster_")]
+        points = [p for p in edge["pos"].split() if not p.startswith(("e,", "s,"))]
+        x, y = (float(v) for v in points[-1].split(","))
+        assert left - 2 <= x <= right + 2 and bottom - 2 <= y <= top + 2, (edge["lhead"], x, y)
+        assert min(x - left, right - x, y - bottom, top - y) <= 6, (edge["lhead"], x, y)  # on the border
+        for tail, _head, other in ss.edges:  # not where the internet's line enters the box
+            if tail == "internet":
+                near = [p for p in other["pos"].split() if not p.startswith(("e,", "s,"))]
+                assert all(abs(float(p.split(",")[0]) - x) + abs(float(p.split(",")[1]) - y) > 12 for p in near)
