@@ -182,8 +182,9 @@ def _show(made: Any, topology: Any, ec2: Any, wanted: Any) -> None:
         print(f"  note: {note}")
     hourly = total(wanted, topology.region)
     if hourly:
-        print(f"  approximate cost while it exists: ${hourly:.3f}/hour (NAT gateways, public IPs, instances; "
-              "on-demand list prices, approximate)")
+        print(f"  approximate cost while it exists: ${hourly:.3f}/hour (NAT gateways, public IPs, instances, "
+              "transit gateway attachments, interface endpoints; on-demand list prices, approximate; traffic not "
+              "counted)")
 
 
 def confirm(ec2: Any, region: str, what: str, yes: bool) -> None:

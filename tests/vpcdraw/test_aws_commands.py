@@ -287,3 +287,11 @@ def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(cli, aws, boto, 
     assert refused.code == 1 and "is not a plan vpcdraw saved" in refused.err and "Traceback" not in refused.err
     same = cli("plan", example_file("assignment"), "-out", example_file("assignment"))
     assert same.code == 1 and "is the topology file itself" in same.err
+
+
+def test_transit_gateway_attachments_are_in_the_cost(cli, aws, example_file):
+    """Three attachments at about $0.07/hour each in ap-northeast-2, on top of the hosts and their public IP."""
+    result = cli("plan", example_file("hub"))
+    line = next(x for x in result.out.splitlines() if "approximate cost" in x)
+    hourly = float(line.split("$")[1].split("/")[0])
+    assert 3 * 0.07 < hourly < 3 * 0.07 + 0.1, line
